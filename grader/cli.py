@@ -1,0 +1,214 @@
+"""The ``grader`` command.
+
+    grader grade EXAM_DIR SUBMISSIONS_DIR --out OUT_DIR [--jobs N] [--force] [--manual-scores CSV]
+    grader check NOTEBOOK --exam EXAM_DIR          # a student's pre-hand-in check (validation split)
+    grader report OUT_DIR [--manual-scores CSV]    # rebuild grades.csv, feedback, leaderboard
+    grader new-exam DIR                            # start an exam folder from a commented exam.toml
+
+Exit codes: 0 when the batch completed (even if submissions failed); 2 for an invalid exam or
+arguments; for ``check``, 1 when the notebook would not be scored.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from grader.exam import ExamError, load_exam
+
+console = Console(stderr=False, highlight=False)
+STATUS_STYLE = {"ok": "green", "failed": "red"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except ExamError as exc:
+        console.print(f"[red]invalid exam:[/red] {exc}")
+        return 2
+    except (FileNotFoundError, NotADirectoryError, ValueError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="grader", description="Grade Keras exam notebooks (80/20 rule).")
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    grade = sub.add_parser("grade", help="grade a folder of submissions")
+    grade.add_argument("exam_dir", type=Path)
+    grade.add_argument("submissions_dir", type=Path)
+    grade.add_argument("--out", type=Path, required=True, help="output folder (created; reruns resume)")
+    grade.add_argument("--jobs", type=int, default=1, help="submissions run in parallel (default 1)")
+    grade.add_argument("--force", action="store_true", help="grade again even finished submissions")
+    grade.add_argument("--require-sandbox", action="store_true",
+                       help="refuse to grade when bubblewrap isolation is unavailable")
+    grade.add_argument("--manual-scores", type=Path, help="CSV student,quality[,max][,comment]")
+    grade.add_argument("--dask", metavar="SCHEDULER", help="run on a Dask cluster (distributed) instead")
+    grade.set_defaults(run=cmd_grade)
+
+    check = sub.add_parser("check", help="check a notebook before handing it in")
+    check.add_argument("notebook", type=Path)
+    check.add_argument("--exam", type=Path, required=True, dest="exam_dir")
+    check.add_argument("--out", type=Path, help="keep the executed notebook here")
+    check.set_defaults(run=cmd_check)
+
+    report = sub.add_parser("report", help="rebuild the reports of an output folder")
+    report.add_argument("out_dir", type=Path)
+    report.add_argument("--manual-scores", type=Path)
+    report.set_defaults(run=cmd_report)
+
+    new = sub.add_parser("new-exam", help="create an exam folder with a commented exam.toml")
+    new.add_argument("folder", type=Path)
+    new.set_defaults(run=cmd_new_exam)
+    return parser
+
+
+def _manual(path: Path | None) -> dict:
+    if path is None:
+        return {}
+    from grader.quality import load_manual_scores
+
+    return load_manual_scores(path)
+
+
+def _sandbox_banner(require: bool) -> None:
+    from grader.sandbox import SandboxUnavailable, isolation_available
+
+    ok, why = isolation_available()
+    if ok:
+        console.print(f"sandbox: {why}")
+        return
+    if require:
+        raise SandboxUnavailable(f"--require-sandbox: isolation unavailable ({why})")
+    console.print(f"[bold red]WARNING: no sandbox ({why}).[/bold red] Submissions run with limits only: "
+                  "they can read your files and reach the network. Install bubblewrap or grade in a "
+                  "disposable VM; see README 'Security model'.")
+
+
+def cmd_grade(args) -> int:
+    from grader.batch import Options, grade_class
+    from grader.report import write_reports
+    from grader.results import ResultStore
+    from grader.sandbox import SandboxUnavailable
+
+    exam = load_exam(args.exam_dir)
+    if not args.submissions_dir.is_dir():
+        raise NotADirectoryError(f"submissions folder {args.submissions_dir} does not exist")
+    if args.jobs < 1:
+        raise ValueError("--jobs must be at least 1")
+    manual = _manual(args.manual_scores)
+    try:
+        _sandbox_banner(args.require_sandbox)
+    except SandboxUnavailable as exc:
+        console.print(f"[red]{exc}[/red]")
+        return 2
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "exam.json").write_text(json.dumps({"exam_dir": str(exam.folder)}))
+    console.print(f"[bold]{exam.title}[/bold]: {exam.metric} ({exam.direction} is better), mode {exam.mode}")
+    executor = None
+    if args.dask:
+        from distributed import Client  # optional: pip install distributed
+
+        executor = Client(args.dask).get_executor()
+    options = Options(require_sandbox=args.require_sandbox, force=args.force)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console) as progress:
+        task = progress.add_task("grading", total=None)
+
+        def on_start(todo, done):
+            progress.update(task, total=len(todo) + len(done))
+            if done:
+                progress.console.print(f"resuming: {len(done)} already graded, {len(todo)} to go")
+
+        def on_done(record, resumed):
+            style = STATUS_STYLE.get(record.status, "")
+            what = record.message if record.status == "ok" else f"{record.failure}: {record.message}"
+            tag = " (already graded)" if resumed else f" ({record.seconds:.0f} s)"
+            progress.console.print(f"[{style}]{record.status:6}[/{style}] {record.student}: {what[:150]}{tag}")
+            progress.advance(task)
+
+        records = grade_class(exam.folder, args.submissions_dir, args.out, options=options,
+                              executor=executor, jobs=args.jobs, on_start=on_start, on_done=on_done)
+    rows = write_reports(args.out, ResultStore(args.out).all() or records, exam, manual)
+    _print_summary(rows, exam, args.out)
+    return 0
+
+
+def cmd_report(args) -> int:
+    from grader.report import write_reports
+    from grader.results import ResultStore
+
+    meta = args.out_dir / "exam.json"
+    if not meta.is_file():
+        raise FileNotFoundError(f"{args.out_dir} is not a grader output folder (no exam.json)")
+    exam = load_exam(json.loads(meta.read_text())["exam_dir"])
+    records = ResultStore(args.out_dir).all()
+    rows = write_reports(args.out_dir, records, exam, _manual(args.manual_scores))
+    _print_summary(rows, exam, args.out_dir)
+    return 0
+
+
+def cmd_check(args) -> int:
+    from grader.batch import Options, grade_submission
+    from grader.submissions import Submission, student_id
+
+    exam = load_exam(args.exam_dir)
+    exam.build_data()
+    nb = args.notebook
+    if not nb.is_file():
+        raise FileNotFoundError(f"notebook {nb} not found")
+    siblings = [p for p in nb.parent.iterdir() if p.is_file() and p.name == exam.limits.model_file]
+    sub = Submission(student_id(nb.stem), nb.stem, nb.resolve(), notebook=nb.resolve(),
+                     files=[p.resolve() for p in siblings])
+    out = args.out or Path(tempfile.mkdtemp(prefix="grader-check-"))
+    console.print(f"checking {nb} against the public validation split of [bold]{exam.title}[/bold] ...")
+    record = grade_submission(sub, exam.folder, out, Options(), split="validation")
+    for note in record.notes:
+        console.print(f"note: {note.splitlines()[0]}")
+    if record.status == "ok":
+        console.print(f"[green]OK[/green]: {record.message} (validation split; the hidden test set decides)")
+    else:
+        console.print(f"[red]NOT SCORABLE[/red] ({record.failure}): {record.message}")
+    for item in record.quality.get("items", []):
+        console.print(f"  quality · {item['title']}: {item['points']:g}/{item['max_points']:g} — {item['evidence']}")
+    console.print(f"executed notebook: {out / 'executed'}")
+    return 0 if record.status == "ok" else 1
+
+
+def cmd_new_exam(args) -> int:
+    template = Path(__file__).with_name("CONTRACTS.md").read_text(encoding="utf-8")
+    toml_block = template.split("```toml", 1)[1].split("```", 1)[0].lstrip()
+    args.folder.mkdir(parents=True, exist_ok=True)
+    target = args.folder / "exam.toml"
+    if target.exists():
+        raise ValueError(f"{target} exists: not overwriting it")
+    target.write_text(toml_block, encoding="utf-8")
+    console.print(f"wrote {target}: edit it, add the data recipe, then `grader check` a sample notebook")
+    return 0
+
+
+def _print_summary(rows, exam, out_dir: Path) -> None:
+    table = Table(title=f"{exam.title}: grades / {exam.grading.scale:g}")
+    for col in ("rank", "student", exam.metric, "status", "objective", "quality", "total"):
+        table.add_column(col)
+    for row in rows:
+        r, g = row.record, row.grade
+        table.add_row(str(g.rank or ""), r.student, "" if r.metric is None else f"{r.metric:.4f}",
+                      r.status if r.status == "ok" else r.failure, f"{g.objective_points:g}",
+                      f"{g.quality_points:g}", f"{g.total:g}")
+    console.print(table)
+    console.print(f"wrote {out_dir / 'grades.csv'}, {out_dir / 'leaderboard.html'}, {out_dir / 'feedback'}/")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,271 @@
+"""Load and validate an exam folder's ``exam.toml`` (see grader/CONTRACTS.md for every key).
+
+Invalid specs fail fast with an ``ExamError`` naming the key and what is wrong, before any
+submission runs.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import tomllib
+
+from grader import metrics
+
+MODES = ("weights", "retrain")
+SCHEMES = ("linear", "rank", "target")
+PREDICTION_KINDS = ("class_labels", "scores", "values")
+
+
+class ExamError(ValueError):
+    """The exam folder or its exam.toml is invalid; the message names the key."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    time_seconds: float = 900
+    cell_seconds: float = 600
+    memory_mb: int = 4096
+    max_processes: int = 256
+    max_output_mb: int = 50
+    max_files_mb: int = 500
+    max_parameters: int | None = None
+    forbidden_imports: tuple[str, ...] = ()
+    forbid_pretrained: bool = False
+    model_file: str = "model.keras"
+
+
+@dataclass(frozen=True)
+class Grading:
+    objective_weight: float = 0.8
+    quality_weight: float = 0.2
+    scheme: str = "linear"
+    baseline: float = 0.0
+    target: float | None = None
+    bonus: float = 0.0
+    scale: float = 30
+
+
+@dataclass(frozen=True)
+class Predictions:
+    kind: str = "class_labels"
+    num_classes: int | None = None
+    shape: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Exam:
+    folder: Path
+    title: str
+    task: str
+    mode: str
+    metric: str
+    higher_is_better: bool
+    public_data: Path
+    test_inputs: Path
+    test_labels: Path
+    validation_inputs: Path | None
+    validation_labels: Path | None
+    recipe: Path | None
+    hide: tuple[Path, ...]
+    predictions: Predictions
+    limits: Limits
+    grading: Grading
+    raw: dict = field(repr=False, default_factory=dict)
+
+    @property
+    def direction(self) -> str:
+        return "higher" if self.higher_is_better else "lower"
+
+    def missing_data(self) -> list[Path]:
+        paths = [self.public_data, self.test_inputs, self.test_labels]
+        return [p for p in paths if not p.exists()]
+
+    def build_data(self) -> None:
+        """Run the exam's data recipe when its files are missing (offline, deterministic)."""
+        if not self.missing_data():
+            return
+        if self.recipe is None:
+            missing = ", ".join(str(p) for p in self.missing_data())
+            raise ExamError(f"data.*: files missing ({missing}) and the exam has no data.recipe")
+        proc = subprocess.run([sys.executable, str(self.recipe)], cwd=self.folder,
+                              capture_output=True, text=True)
+        if proc.returncode != 0 or self.missing_data():
+            raise ExamError(f"data.recipe: {self.recipe.name} failed to build the exam data:\n"
+                            f"{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
+
+
+def load_exam(folder: Path | str) -> Exam:
+    """Read and validate EXAM_DIR/exam.toml."""
+    folder = Path(folder).resolve()
+    spec_path = folder / "exam.toml"
+    if not spec_path.is_file():
+        raise ExamError(f"{folder}: no exam.toml in this folder (is it an exam folder?)")
+    try:
+        raw = tomllib.loads(spec_path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ExamError(f"{spec_path}: not valid TOML ({exc})") from exc
+    spec = _Spec(raw, spec_path)
+
+    metric_name = spec.get("metric.name", str)
+    try:
+        metric = metrics.get_metric(metric_name)
+    except KeyError as exc:
+        raise ExamError(f"metric.name: {exc.args[0]}") from exc
+    direction = spec.get("metric.direction", str, metric.direction)
+    spec.choice("metric.direction", direction, ("higher", "lower"))
+
+    mode = spec.get("exam.mode", str, "weights")
+    spec.choice("exam.mode", mode, MODES)
+
+    def path(key, required=True):
+        value = spec.get(key, str, None if not required else ...)
+        return None if value is None else (folder / os.path.expanduser(value)).resolve()
+
+    predictions = Predictions(
+        kind=spec.choice("predictions.kind", spec.get("predictions.kind", str, "class_labels"),
+                         PREDICTION_KINDS),
+        num_classes=spec.get("predictions.num_classes", int, None),
+        shape=tuple(spec.get("predictions.shape", list, [])),
+    )
+    if predictions.kind == "class_labels" and not predictions.num_classes:
+        raise ExamError("predictions.num_classes: required (a positive integer) for class_labels")
+    if not all(isinstance(d, int) and d > 0 for d in predictions.shape):
+        raise ExamError(f"predictions.shape: must list positive integers, got {predictions.shape!r}")
+
+    limits = Limits(
+        time_seconds=spec.positive("limits.time_seconds", 900),
+        cell_seconds=spec.positive("limits.cell_seconds", 600),
+        memory_mb=int(spec.positive("limits.memory_mb", 4096)),
+        max_processes=int(spec.positive("limits.max_processes", 256)),
+        max_output_mb=int(spec.positive("limits.max_output_mb", 50)),
+        max_files_mb=int(spec.positive("limits.max_files_mb", 500)),
+        max_parameters=spec.get("limits.max_parameters", int, None),
+        forbidden_imports=tuple(spec.get("limits.forbidden_imports", list, [])),
+        forbid_pretrained=spec.get("limits.forbid_pretrained", bool, False),
+        model_file=spec.get("limits.model_file", str, "model.keras"),
+    )
+    if limits.max_parameters is not None and limits.max_parameters <= 0:
+        raise ExamError("limits.max_parameters: must be a positive integer")
+    if Path(limits.model_file).name != limits.model_file:
+        raise ExamError(f"limits.model_file: a file name, not a path ({limits.model_file!r})")
+
+    grading = Grading(
+        objective_weight=spec.get("grading.objective_weight", (int, float), 0.8),
+        quality_weight=spec.get("grading.quality_weight", (int, float), 0.2),
+        scheme=spec.choice("grading.scheme", spec.get("grading.scheme", str, "linear"), SCHEMES),
+        baseline=spec.get("grading.baseline", (int, float)),
+        target=spec.get("grading.target", (int, float), None),
+        bonus=spec.get("grading.bonus", (int, float), 0.0),
+        scale=spec.positive("grading.scale", 30),
+    )
+    weights = grading.objective_weight + grading.quality_weight
+    if grading.objective_weight < 0 or grading.quality_weight < 0 or abs(weights - 1) > 1e-9:
+        raise ExamError("grading.objective_weight + grading.quality_weight: must be >= 0 and add up "
+                        f"to 1 (got {grading.objective_weight} + {grading.quality_weight})")
+    if grading.bonus < 0:
+        raise ExamError("grading.bonus: must be >= 0")
+    if grading.scheme == "target":
+        if grading.target is None:
+            raise ExamError("grading.target: required when grading.scheme = 'target'")
+        better = grading.target > grading.baseline if direction == "higher" else (
+            grading.target < grading.baseline)
+        if not better:
+            raise ExamError(f"grading.target: must be better than grading.baseline for a "
+                            f"{direction}-is-better metric ({grading.target} vs {grading.baseline})")
+
+    exam = Exam(
+        folder=folder,
+        title=spec.get("exam.title", str),
+        task=spec.get("exam.task", str, ""),
+        mode=mode,
+        metric=metric_name,
+        higher_is_better=direction == "higher",
+        public_data=path("data.public"),
+        test_inputs=path("data.test_inputs"),
+        test_labels=path("data.test_labels"),
+        validation_inputs=path("data.validation_inputs", required=False),
+        validation_labels=path("data.validation_labels", required=False),
+        recipe=path("data.recipe", required=False),
+        hide=tuple(Path(os.path.expandvars(os.path.expanduser(p))) for p in spec.get("data.hide", list, [])),
+        predictions=predictions,
+        limits=limits,
+        grading=grading,
+        raw=raw,
+    )
+    if exam.test_labels.parent == exam.public_data or exam.public_data in exam.test_labels.parents:
+        raise ExamError("data.test_labels: must not lie inside data.public (students would see them)")
+    if exam.recipe is not None and not exam.recipe.is_file():
+        raise ExamError(f"data.recipe: {exam.recipe} does not exist")
+    unknown = spec.unknown_keys()
+    if unknown:
+        raise ExamError(f"unknown key(s) {', '.join(unknown)}: check the spelling (see CONTRACTS.md)")
+    return exam
+
+
+_MISSING = ...
+
+KNOWN_KEYS = {
+    "exam": {"title", "task", "mode"},
+    "metric": {"name", "direction"},
+    "data": {"public", "test_inputs", "test_labels", "validation_inputs", "validation_labels",
+             "recipe", "hide"},
+    "predictions": {"kind", "num_classes", "shape"},
+    "limits": {"time_seconds", "cell_seconds", "memory_mb", "max_processes", "max_output_mb",
+               "max_files_mb", "max_parameters", "forbidden_imports", "forbid_pretrained", "model_file"},
+    "grading": {"objective_weight", "quality_weight", "scheme", "baseline", "target", "bonus", "scale"},
+}
+
+
+class _Spec:
+    """Typed access to dotted keys of the parsed TOML with messages that name the key."""
+
+    def __init__(self, raw: dict, path: Path):
+        self.raw, self.path = raw, path
+
+    def get(self, key: str, kind, default=_MISSING):
+        section, name = key.split(".")
+        table = self.raw.get(section, {})
+        if not isinstance(table, dict):
+            raise ExamError(f"[{section}]: must be a table")
+        if name not in table:
+            if default is _MISSING:
+                raise ExamError(f"{key}: missing (required in {self.path.name})")
+            return default
+        value = table[name]
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        if isinstance(value, bool) and bool not in kinds:  # TOML true is not a number here
+            raise ExamError(f"{key}: expected {_names(kinds)}, got a boolean")
+        if not isinstance(value, kinds):
+            raise ExamError(f"{key}: expected {_names(kinds)}, got {type(value).__name__} {value!r}")
+        return value
+
+    def positive(self, key: str, default):
+        value = self.get(key, (int, float), default)
+        if value <= 0:
+            raise ExamError(f"{key}: must be positive, got {value}")
+        return value
+
+    @staticmethod
+    def choice(key: str, value, allowed):
+        if value not in allowed:
+            raise ExamError(f"{key}: {value!r} is not one of {', '.join(allowed)}")
+        return value
+
+    def unknown_keys(self) -> list[str]:
+        unknown = []
+        for section, table in self.raw.items():
+            if section not in KNOWN_KEYS:
+                unknown.append(f"[{section}]")
+            elif isinstance(table, dict):
+                unknown += [f"{section}.{k}" for k in table if k not in KNOWN_KEYS[section]]
+        return unknown
+
+
+def _names(kinds) -> str:
+    return " or ".join({"int": "an integer", "float": "a number", "str": "a string", "list": "a list",
+                        "bool": "true/false"}.get(k.__name__, k.__name__) for k in kinds)

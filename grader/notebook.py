@@ -1,0 +1,133 @@
+"""Check and normalize a submitted notebook before it runs.
+
+What can make a notebook unrunnable gets a ``NotebookProblem`` with a message the student can
+act on (not JSON, empty, unknown nbformat version, no code...). What can be mended is mended and
+noted: duplicate cell ids, huge embedded outputs (cleared: the grader re-executes anyway), Colab-only
+lines such as ``drive.mount`` or ``!pip install`` (disabled: there is no network while grading),
+and a missing ``parameters`` cell (Colab cannot tag cells: the cell that assigns the contract
+names is tagged, or one is inserted first).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from nbformat.validator import normalize
+
+CONTRACT_NAMES = ("GRADING", "DATA_DIR", "TEST_INPUTS", "PREDICTIONS_PATH", "MODEL_PATH")
+MAX_NOTEBOOK_BYTES = 100 * 2**20
+# Lines that only make sense in Colab or need the network; disabled, not deleted, so the
+# executed notebook shows the student what happened.
+COLAB_ONLY = re.compile(
+    r"^(\s*)((?:from google\.colab import.*)|(?:.*\bdrive\.mount\(.*)|(?:.*\bfiles\.(?:upload|download)\(.*)"
+    r"|(?:[!%]\s*pip\b.*)|(?:!\s*(?:wget|curl|apt|apt-get|gdown|git)\b.*)|(?:%tensorflow_version.*))$",
+    re.M,
+)
+ASSIGNS_CONTRACT = re.compile(rf"^\s*({'|'.join(CONTRACT_NAMES)})\s*=", re.M)
+
+
+class NotebookProblem(ValueError):
+    """The file cannot be run as a notebook; str(exc) tells the student why."""
+
+
+@dataclass
+class Normalized:
+    notebook: nbformat.NotebookNode  # ready to run: outputs cleared, parameters cell tagged
+    original: nbformat.NotebookNode  # as handed in (outputs kept: the quality rubric reads them)
+    notes: list[str] = field(default_factory=list)
+
+
+def read_notebook(path: Path) -> nbformat.NotebookNode:
+    """Parse a submitted file into an nbformat-4 notebook, or raise NotebookProblem."""
+    size = path.stat().st_size
+    if size == 0:
+        raise NotebookProblem("the notebook file is empty (0 bytes): save it again before handing in")
+    if size > MAX_NOTEBOOK_BYTES:
+        raise NotebookProblem(f"the notebook is {size / 2**20:.0f} MB (limit "
+                              f"{MAX_NOTEBOOK_BYTES // 2**20} MB): clear the outputs before handing in")
+    raw = path.read_bytes()
+    try:
+        data = json.loads(raw.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        hint = " (it looks like a Python script: download the .ipynb instead)" if raw[:1] in b"#i" else ""
+        raise NotebookProblem(f"the file is not a Jupyter notebook: not valid JSON{hint} ({exc})") from exc
+    if not isinstance(data, dict) or "cells" not in data and "worksheets" not in data:
+        raise NotebookProblem("the file is JSON but not a Jupyter notebook (no cells)")
+    major = data.get("nbformat")
+    if major not in (3, 4):
+        raise NotebookProblem(f"unknown notebook format version {major!r}: save it with Jupyter or "
+                              "Colab (nbformat 4)")
+    try:
+        nb = nbformat.reads(json.dumps(data), as_version=4)
+    except Exception as exc:  # nbformat raises several types for broken structure
+        raise NotebookProblem(f"the notebook structure is broken ({type(exc).__name__}: {exc})") from exc
+    return nb
+
+
+def normalize_notebook(path: Path) -> Normalized:
+    """Read, validate and prepare a submission for execution."""
+    original = read_notebook(path)
+    notes: list[str] = []
+    changes, nb_dict = normalize(json.loads(nbformat.writes(original)), version=4,
+                                 repair_duplicate_cell_ids=True, strip_invalid_metadata=True)
+    if changes:
+        notes.append(f"repaired {changes} invalid or duplicate entries (e.g. duplicate cell ids)")
+    nb = nbformat.from_dict(nb_dict)
+    try:
+        nbformat.validate(nb)
+    except nbformat.ValidationError as exc:
+        raise NotebookProblem(f"the notebook does not follow nbformat 4: {exc.message}") from exc
+
+    code_cells = [c for c in nb.cells if c.cell_type == "code" and c.source.strip()]
+    if not code_cells:
+        raise NotebookProblem("the notebook has no code: nothing to run")
+
+    if _clear_outputs(nb):
+        notes.append("cleared the outputs handed in (the grader runs the notebook again)")
+    disabled = _disable_colab_only_lines(nb)
+    if disabled:
+        notes.append(f"disabled {disabled} Colab/network-only line(s) such as drive.mount or !pip: "
+                     "the grader runs offline with the exam's packages")
+    notes += _ensure_parameters_cell(nb)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    return Normalized(nb, original, notes)
+
+
+def _clear_outputs(nb) -> bool:
+    had = False
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            had = had or bool(cell.outputs)
+            cell.outputs, cell.execution_count = [], None
+    return had
+
+
+def _disable_colab_only_lines(nb) -> int:
+    count = 0
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        cell.source, n = COLAB_ONLY.subn(
+            lambda m: f"{m.group(1)}pass  # [grader] disabled: {m.group(2).strip()}", cell.source)
+        count += n
+    return count
+
+
+def _ensure_parameters_cell(nb) -> list[str]:
+    """Papermill injects the grading parameters right after the cell tagged 'parameters'."""
+    tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    if tagged:
+        return []
+    for cell in nb.cells:
+        if cell.cell_type == "code" and ASSIGNS_CONTRACT.search(cell.source):
+            cell.metadata.setdefault("tags", []).append("parameters")
+            names = sorted(set(ASSIGNS_CONTRACT.findall(cell.source)))
+            return [f"no cell was tagged 'parameters': tagged the first cell that sets {', '.join(names)}"]
+    new = nbformat.v4.new_code_cell("# parameters (inserted by the grader)", metadata={"tags": ["parameters"]})
+    nb.cells.insert(0, new)
+    return ["no cell was tagged 'parameters' and none sets GRADING/DATA_DIR/...: the grader's "
+            "parameters were placed before the first cell"]
