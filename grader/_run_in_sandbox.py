@@ -1,0 +1,188 @@
+"""Runs inside the sandbox: executes one notebook with papermill and writes a small status file.
+
+    python -m grader._run_in_sandbox '<json config>'
+
+Config keys: input, output, status, parameters, cell_timeout, deadline_seconds, max_output_bytes,
+kernel_name, cwd. The status file (JSON) says what happened: {"status": "ok" | "exception" |
+"cell_timeout" | "dead_kernel" | "timeout" | "output_too_large" | "error", "cell_index", "exec_count",
+"ename", "evalue", "detail"}. The student's code runs as the same user in the same sandbox, so the
+grader treats this file as a classification hint only; the sandbox's own limit checks win.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import threading
+import time
+
+_TRUNCATION_NOTE = "\n[grader: output stopped here: the notebook printed more than {mb:.0f} MiB]\n"
+
+
+class _State:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.output_bytes = 0
+        self.output_tripped = False
+        self.deadline_hit = False
+        self.current_cell: int | None = None
+
+
+STATE = _State()
+
+
+def _size(obj) -> int:
+    """Roughly how many bytes a message's content takes (strings and nested containers)."""
+    if isinstance(obj, str | bytes):
+        return len(obj)
+    if isinstance(obj, dict):
+        return sum(_size(v) + len(str(k)) for k, v in obj.items())
+    if isinstance(obj, list | tuple):
+        return sum(_size(v) for v in obj)
+    return 8
+
+
+def _kernel_processes():
+    import psutil
+
+    try:
+        return psutil.Process().children(recursive=True)
+    except psutil.Error:
+        return []
+
+
+def _signal_kernels(sig: int) -> None:
+    import psutil
+
+    for p in _kernel_processes():
+        try:
+            p.send_signal(sig)
+        except psutil.Error:
+            pass
+
+
+def _stop_kernel(grace: float = 5.0) -> None:
+    """Interrupt the running cell; kill the kernel if it does not stop (SIGINT can be ignored)."""
+    _signal_kernels(signal.SIGINT)
+
+    def escalate() -> None:
+        _signal_kernels(signal.SIGKILL)
+
+    t = threading.Timer(grace, escalate)
+    t.daemon = True
+    t.start()
+
+
+def _install_hooks(max_output_bytes: int) -> None:
+    """Bound what the notebook client keeps of the outputs; remember the running cell."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    original_output = NotebookClient.output
+    original_execute = NotebookClient.async_execute_cell
+
+    def output(self, outs, msg, display_id, cell_index):
+        n = _size(msg.get("content", {}))
+        with STATE.lock:
+            if STATE.output_tripped:
+                return None
+            STATE.output_bytes += n
+            trip = STATE.output_bytes > max_output_bytes
+            if trip:
+                STATE.output_tripped = True
+        if trip:
+            outs.append(nbformat.v4.new_output(
+                "stream", name="stderr", text=_TRUNCATION_NOTE.format(mb=max_output_bytes / 2**20)))
+            _stop_kernel()
+            return None
+        return original_output(self, outs, msg, display_id, cell_index)
+
+    async def async_execute_cell(self, cell, cell_index, *args, **kwargs):
+        STATE.current_cell = cell_index
+        return await original_execute(self, cell, cell_index, *args, **kwargs)
+
+    NotebookClient.output = output
+    NotebookClient.async_execute_cell = async_execute_cell
+
+
+def _write_status(path: str, status: dict) -> None:
+    tmp = f"{path}.tmp"
+    with open(tmp, "w") as fh:
+        json.dump(status, fh)
+    os.replace(tmp, path)
+
+
+def _student_index(nb_path: str, index: int | None) -> int | None:
+    """Map a cell index of papermill's notebook (with its injected-parameters cell) to the input's."""
+    if index is None:
+        return None
+    try:
+        import nbformat
+
+        nb = nbformat.read(nb_path, as_version=4)
+        cells = [c for c in nb.cells if "papermill-error-cell-tag" not in c.get("metadata", {}).get("tags", [])]
+        injected = sum(
+            1 for c in cells[:index] if "injected-parameters" in c.get("metadata", {}).get("tags", [])
+        )
+        return index - injected
+    except Exception:  # noqa: BLE001 - best effort
+        return index
+
+
+def main(argv: list[str]) -> int:
+    cfg = json.loads(argv[0])
+    status_path = cfg["status"]
+    # The kernel must not inherit the runner's import path.
+    os.environ.pop("PYTHONPATH", None)
+
+    import papermill
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    from papermill.exceptions import PapermillExecutionError
+
+    _install_hooks(int(cfg["max_output_bytes"]))
+
+    def on_deadline() -> None:
+        STATE.deadline_hit = True
+        _stop_kernel()
+
+    timer = threading.Timer(float(cfg["deadline_seconds"]), on_deadline)
+    timer.daemon = True
+    timer.start()
+
+    status: dict = {"status": "ok", "cell_index": None, "exec_count": None, "ename": None, "evalue": None,
+                    "detail": ""}
+    started = time.monotonic()
+    try:
+        papermill.execute_notebook(
+            cfg["input"], cfg["output"], parameters=cfg["parameters"], kernel_name=cfg["kernel_name"],
+            execution_timeout=cfg["cell_timeout"], log_output=False, progress_bar=False, cwd=cfg["cwd"],
+            start_timeout=120, request_save_on_cell_execute=True, autosave_cell_every=10,
+        )
+    except PapermillExecutionError as exc:
+        status.update(status="exception", cell_index=exc.cell_index, exec_count=exc.exec_count,
+                      ename=exc.ename, evalue=str(exc.evalue)[:2000])
+    except CellTimeoutError as exc:
+        status.update(status="cell_timeout", cell_index=STATE.current_cell, detail=str(exc)[:500])
+    except DeadKernelError as exc:
+        status.update(status="dead_kernel", cell_index=STATE.current_cell, detail=str(exc)[:500])
+    except BaseException as exc:  # noqa: BLE001 - kernel start failures and the like
+        status.update(status="error", cell_index=STATE.current_cell, ename=type(exc).__name__,
+                      detail=f"{type(exc).__name__}: {exc}"[:2000])
+    finally:
+        timer.cancel()
+    if status["status"] != "ok" or STATE.output_tripped or STATE.deadline_hit:
+        if STATE.output_tripped:
+            status["status"] = "output_too_large"
+        elif STATE.deadline_hit:
+            status["status"] = "timeout"
+    status["cell_index"] = _student_index(cfg["output"], status["cell_index"])
+    status["seconds"] = time.monotonic() - started
+    status["output_bytes"] = STATE.output_bytes
+    _write_status(status_path, status)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
