@@ -49,7 +49,10 @@ def load_predictions(path: Path | None, exam: Exam, n_expected: int) -> np.ndarr
     try:
         predictions = np.load(path, allow_pickle=False)  # never unpickle what a student wrote
     except ValueError as exc:
-        kind = "a pickled/object array" if "pickle" in str(exc) else "not a NumPy .npy array"
+        text = str(exc)
+        kind = ("a Python pickle, not a .npy array" if "pickled" in text
+                else "an array of Python objects (needs pickle)" if "Object arrays" in text
+                else "not a NumPy .npy array")
         raise PredictionError("malformed_predictions",
                               f"the predictions file is {kind}: save a numeric array with np.save") from exc
     except Exception as exc:
