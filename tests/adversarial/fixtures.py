@@ -91,7 +91,8 @@ NOTEBOOKS: dict[str, list[str]] = {
         "    dirs[:] = [d for d in dirs if os.path.join(top, d) not in ('/proc', '/sys', '/dev')]\n"
         "    if time.time() - t0 > 6:\n        break\n"
         "    for name in files:\n        path = os.path.join(top, name)\n        seen += 1\n"
-        "        try:\n            if os.path.islink(path) or os.path.getsize(path) > 2**20:\n                continue\n"
+        "        try:\n"
+        "            if os.path.islink(path) or os.path.getsize(path) > 2**20:\n                continue\n"
         "            if marker in open(path, 'rb').read():\n                found.append('walk:' + path)\n"
         "        except Exception:\n            pass\nprint('searched', seen, 'files')",
         "print('FOUND', found)\nnp.save(PREDICTIONS_PATH, np.array(found + ['none'], dtype=object), allow_pickle=True)",
