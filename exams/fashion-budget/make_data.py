@@ -18,7 +18,10 @@ hides the machine's copies of the source data (``hide`` in exam.toml).
 Files are written atomically (temporary name, then rename). A build whose files are all present
 and whose stamp matches this recipe is skipped; ``--force`` rebuilds.
 
-Usage: python make_data.py [--out DIR] [--force]
+``--zip`` also writes ``<out>/fashion-budget-public.zip`` (the public files at its root): the
+archive the students download; the template's setup cell unzips it into ``DATA_DIR`` in Colab.
+
+Usage: python make_data.py [--out DIR] [--force] [--zip]
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import json
 import os
 import sys
 import tempfile
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -177,14 +181,31 @@ def build(out: Path = DEFAULT_OUT, force: bool = False) -> bool:
     return True
 
 
+def make_zip(out: Path = DEFAULT_OUT) -> Path:
+    """Zip the public folder for the students (files at the archive's root); return the zip."""
+    out = Path(out)
+    target = out / "fashion-budget-public.zip"
+
+    def write(f):
+        with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for name in PUBLIC_FILES:
+                archive.write(out / "public" / name, arcname=name)
+
+    _atomic_write(target, write)
+    return target
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder ({DEFAULT_OUT})")
     parser.add_argument("--force", action="store_true", help="rebuild even when up to date")
+    parser.add_argument("--zip", action="store_true", help="also zip the public folder for the students")
     args = parser.parse_args(argv)
     built = build(args.out, force=args.force)
     print(f"{'built' if built else 'up to date'}: {args.out}/public ({N_TRAIN} train + {N_VAL} val), "
           f"{args.out}/hidden ({N_TEST} test)")
+    if args.zip:
+        print(f"students' archive: {make_zip(args.out)}")
     return 0
 
 
