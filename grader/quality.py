@@ -45,7 +45,11 @@ Guards against keyword stuffing, so that a heading per section is not enough:
   repeated is ignored, and the evidence says so;
 - a sentence repeated anywhere in the notebook counts once; sentences and comments copied from the
   exam template (``template=``) count for nothing;
-- code-only evidence is worth at most 25 % of the rubric: a notebook without prose stays low.
+- code evidence and the run together are worth at most 25 % (code comments aside): a notebook
+  without prose stays low.
+
+Pass the exam template (``template=``): a prose-rich template handed in untouched would otherwise
+score as if the student had written it (the sample exam's template scores 95 % alone, 23 % with it).
 
 Sections: a markdown heading is matched to an item by its words (English, Italian, French, German,
 Spanish); the cells under it, down to the next heading of the same or a higher level, form that
