@@ -1,0 +1,351 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 02 · The perceptron
+#
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/dl-course-kit/dl-course-kit/blob/main/notebooks/02_perceptron.ipynb)
+#
+# The first artificial neurons date from 1943 (McCulloch and Pitts) and 1958 (Rosenblatt). They
+# already contain the idea of every network in this course: a **weighted sum** of inputs followed
+# by a **non-linearity**, with weights **learned from examples**. They also show the limit that
+# motivated hidden layers: a single neuron can only draw a straight line.
+#
+# ## Learning goals
+#
+# - compute logical functions with a **McCulloch-Pitts** threshold unit;
+# - write **Rosenblatt's learning rule** from scratch in NumPy and watch it converge;
+# - read the perceptron's weights as a **separating hyperplane** and plot it;
+# - explain, with a four-line proof and an experiment, why a perceptron **cannot learn XOR**.
+
+# %% [markdown]
+# ## Setup
+#
+# This cell works in Colab (where TensorFlow and Keras 3 are preinstalled) and locally. It prints
+# the versions, so a question on the forum can say what ran, and fixes the random seeds so that
+# two runs give the same numbers. This notebook itself only needs NumPy.
+
+# %%
+import os
+import sys
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TensorFlow's start-up chatter
+
+import keras
+import matplotlib.pyplot as plt
+import numpy as np
+import tensorflow as tf
+
+IN_COLAB = "google.colab" in sys.modules
+print(f"Python {sys.version.split()[0]} | NumPy {np.__version__} | TensorFlow {tf.__version__}"
+      f" | Keras {keras.__version__} | Colab: {IN_COLAB}")
+keras.utils.set_random_seed(42)  # seeds Python, NumPy and TensorFlow at once
+
+# %% [markdown]
+# ## Parameters
+#
+# The knobs of this run. `FAST = True` is what the tests and live demos use. Everything here is
+# quick; the full lesson just uses more points and more epochs.
+
+# %% tags=["parameters"]
+FAST = False  # True: fewer points and epochs (tests, live demos)
+N_POINTS = 400  # points of the linearly separable 2-D problem
+MAX_EPOCHS = 100  # passes over the data before the perceptron gives up
+LEARNING_RATE = 1.0  # the perceptron's step size (its value barely matters, see section 3)
+
+# %%
+if FAST:
+    N_POINTS, MAX_EPOCHS = 100, 30
+print(f"FAST={FAST}: {N_POINTS} points, at most {MAX_EPOCHS} epochs")
+
+# %% [markdown]
+# ## 1. The McCulloch-Pitts neuron
+#
+# A McCulloch-Pitts unit takes binary inputs $x_i \in \{0, 1\}$, fixed weights $w_i$ and a
+# threshold $\theta$, and fires when the weighted sum reaches the threshold:
+#
+# $$y = \begin{cases} 1 & \text{if } \sum_i w_i x_i \ge \theta \\ 0 & \text{otherwise.}\end{cases}$$
+#
+# Nothing is learned: a person chooses the weights. With weights $(1, 1)$, threshold 2 gives AND
+# and threshold 1 gives OR; a weight of $-1$ and threshold 0 gives NOT.
+
+# %%
+def mp_neuron(x, weights, threshold):
+    """McCulloch-Pitts unit: 1 where the weighted sum of the rows of x reaches the threshold."""
+    return (np.asarray(x) @ np.asarray(weights) >= threshold).astype(int)
+
+
+X_BITS = np.array([[0, 0], [0, 1], [1, 0], [1, 1]])
+print("x1 x2 | AND OR")
+for row, a, o in zip(X_BITS, mp_neuron(X_BITS, [1, 1], 2), mp_neuron(X_BITS, [1, 1], 1)):
+    print(f" {row[0]}  {row[1]} |  {a}   {o}")
+print("NOT:", mp_neuron([[0], [1]], [-1], 0))
+
+# %% [markdown]
+# ### Exercise 1 — a majority vote neuron
+#
+# Choose the weights and the threshold of a McCulloch-Pitts unit with **three** binary inputs
+# that fires when **at least two** of them are 1 (a majority vote). `majority_neuron()` returns
+# `(weights, threshold)` with `weights` a list of three numbers.
+
+# %% nbgrader={"grade": false, "grade_id": "ex1_majority", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def majority_neuron():
+    """Return (weights, threshold) of a 3-input McCulloch-Pitts majority unit."""
+    ### BEGIN SOLUTION
+    return [1, 1, 1], 2
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "ex1_majority_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+_weights, _threshold = majority_neuron()
+assert len(_weights) == 3, "three inputs, three weights"
+_all_inputs = np.array([[a, b, c] for a in (0, 1) for b in (0, 1) for c in (0, 1)])
+assert mp_neuron([[1, 1, 0]], _weights, _threshold)[0] == 1, "two votes out of three: fire"
+### BEGIN HIDDEN TESTS
+_expected = (_all_inputs.sum(axis=1) >= 2).astype(int)
+np.testing.assert_array_equal(mp_neuron(_all_inputs, _weights, _threshold), _expected)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## 2. Rosenblatt's perceptron learns its weights
+#
+# Rosenblatt kept the threshold unit, moved the threshold into a **bias** $b = -\theta$, and
+# added a rule to **learn** $w$ and $b$ from labelled examples $(x, y)$, $y \in \{0, 1\}$:
+#
+# $$\hat y = \mathrm{step}(w^\top x + b), \qquad
+#   w \leftarrow w + \eta\,(y - \hat y)\,x, \qquad b \leftarrow b + \eta\,(y - \hat y).$$
+#
+# If the prediction is right, $y - \hat y = 0$ and nothing changes. If the neuron stayed silent
+# when it should have fired ($y - \hat y = +1$), $x$ is **added** to $w$, which raises
+# $w^\top x$ for this input next time; in the opposite error it is subtracted. One pass over all
+# examples, in random order, is an **epoch**; we stop after an epoch without any mistake.
+
+# %%
+def step(z):
+    return (z > 0).astype(int)
+
+
+def predict(w, b, X):
+    return step(X @ w + b)
+
+
+def train_perceptron(X, y, epochs=MAX_EPOCHS, lr=LEARNING_RATE, seed=0):
+    """Rosenblatt's rule. Returns w, b and, per epoch, the mistakes made and the weights after it."""
+    rng = np.random.default_rng(seed)
+    w = np.zeros(X.shape[1])
+    b = 0.0
+    history = []
+    for _epoch in range(epochs):
+        mistakes = 0
+        for i in rng.permutation(len(X)):  # a new random order every epoch
+            error = y[i] - step(X[i] @ w + b)  # +1, 0 or -1
+            if error != 0:
+                w = w + lr * error * X[i]
+                b = b + lr * error
+                mistakes += 1
+        history.append({"mistakes": mistakes, "w": w.copy(), "b": b,
+                        "accuracy": np.mean(predict(w, b, X) == y)})
+        if mistakes == 0:  # a full epoch without an error: converged
+            break
+    return w, b, history
+
+
+# %% [markdown]
+# ## 3. Linear separability and the separating hyperplane
+#
+# The perceptron fires when $w^\top x + b > 0$. The set where $w^\top x + b = 0$ is a
+# **hyperplane**: a line in 2-D, a plane in 3-D. $w$ is perpendicular to it and points to the
+# side of class 1; $|b| / \lVert w \rVert$ is its distance from the origin. In 2-D the line is
+#
+# $$x_2 = -\frac{w_1 x_1 + b}{w_2}.$$
+#
+# A data set is **linearly separable** when some hyperplane puts all class-1 points on one side
+# and all class-0 points on the other. For such data the **perceptron convergence theorem**
+# (Novikoff, 1962) guarantees that the rule stops after at most $(R / \gamma)^2$ mistakes, where
+# $R$ is the largest norm of an input and $\gamma$ the margin of the best separating hyperplane.
+# Starting from $w = 0$, the learning rate only rescales $w$ and $b$ together, so it does not
+# change the predictions.
+
+# %%
+# Points in a square, labelled by a hidden "true" line; a band of width 2 x 0.1 around it is
+# left empty, so the classes are separable with margin 0.1.
+rng = np.random.default_rng(1)
+TRUE_W, TRUE_B = np.array([-1.0, 2.0]), -1.5
+X_sep = rng.uniform(-3, 3, size=(4 * N_POINTS, 2))
+distance = (X_sep @ TRUE_W + TRUE_B) / np.linalg.norm(TRUE_W)
+X_sep = X_sep[np.abs(distance) > 0.1][:N_POINTS]
+y_sep = (X_sep @ TRUE_W + TRUE_B > 0).astype(int)
+w_sep, b_sep, hist_sep = train_perceptron(X_sep, y_sep)
+print(f"converged after {len(hist_sep)} epochs, w={np.round(w_sep, 2)}, b={b_sep:.2f}, "
+      f"accuracy {np.mean(predict(w_sep, b_sep, X_sep) == y_sep):.3f}")
+
+
+def boundary_x2(w, b, x1):
+    """x2 on the line w1*x1 + w2*x2 + b = 0."""
+    return -(w[0] * x1 + b) / w[1]
+
+
+fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+ax = axes[0]
+ax.scatter(*X_sep[y_sep == 0].T, s=12, label="class 0")
+ax.scatter(*X_sep[y_sep == 1].T, s=12, label="class 1")
+x1 = np.array([-3.5, 3.5])
+shown = sorted({0, len(hist_sep) // 2, len(hist_sep) - 1})
+for k in shown:
+    h = hist_sep[k]
+    if h["w"][1] != 0:
+        ax.plot(x1, boundary_x2(h["w"], h["b"], x1), lw=1.5 if k == shown[-1] else 1,
+                ls="-" if k == shown[-1] else "--", label=f"after epoch {k + 1}")
+mid = -b_sep * w_sep / np.dot(w_sep, w_sep)  # the point of the line closest to the origin
+ax.annotate("", xy=mid + w_sep / np.linalg.norm(w_sep), xytext=mid,
+            arrowprops={"arrowstyle": "->", "color": "k"})
+ax.text(*(mid + 1.1 * w_sep / np.linalg.norm(w_sep)), "w", fontsize=12)
+ax.plot(x1, boundary_x2(TRUE_W, TRUE_B, x1), color="grey", ls=":", label="true line")
+ax.set(title="The learned separating line (w points to class 1)", xlabel="$x_1$",
+       ylabel="$x_2$", xlim=(-3.5, 3.5), ylim=(-3.5, 3.5))
+ax.set_aspect("equal")
+ax.legend(fontsize=8, loc="lower right")
+axes[1].plot(range(1, len(hist_sep) + 1), [h["mistakes"] for h in hist_sep], marker="o")
+axes[1].set(title="Mistakes per epoch: zero means converged", xlabel="epoch",
+            ylabel="mistakes during the epoch")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## 4. AND and OR are learned
+#
+# On the four corners of the unit square, AND and OR are linearly separable: a line cuts off the
+# corner $(1, 1)$ for AND, the corner $(0, 0)$ for OR. The perceptron finds such lines in a few
+# epochs: the same rule, different data. (The perceptron stops at the first line without a
+# mistake, not the best-centred one, so its line may pass through a corner: there
+# $w^\top x + b = 0$, which the step function counts as 0.)
+
+# %%
+TARGETS = {"AND": np.array([0, 0, 0, 1]), "OR": np.array([0, 1, 1, 1]),
+           "XOR": np.array([0, 1, 1, 0])}
+results = {}
+for name, target in TARGETS.items():
+    w_g, b_g, hist_g = train_perceptron(X_BITS.astype(float), target)
+    results[name] = {"w": w_g, "b": b_g, "history": hist_g,
+                     "accuracy": np.mean(predict(w_g, b_g, X_BITS) == target)}
+    print(f"{name:3s}: w={w_g}, b={b_g:+.1f}, epochs={len(hist_g):3d}, "
+          f"predictions={predict(w_g, b_g, X_BITS)}, accuracy={results[name]['accuracy']:.2f}")
+
+# %%
+fig, axes = plt.subplots(1, 3, figsize=(13, 4.2))
+grid1, grid2 = np.meshgrid(np.linspace(-0.5, 1.5, 200), np.linspace(-0.5, 1.5, 200))
+for ax, (name, res) in zip(axes, results.items()):
+    zone = predict(res["w"], res["b"], np.c_[grid1.ravel(), grid2.ravel()]).reshape(grid1.shape)
+    ax.contourf(grid1, grid2, zone, levels=[-0.5, 0.5, 1.5], colors=["#deebf7", "#fee6ce"])
+    target = TARGETS[name]
+    ax.scatter(*X_BITS[target == 0].T, s=150, marker="o", color="C0", label="target 0")
+    ax.scatter(*X_BITS[target == 1].T, s=150, marker="s", color="C1", label="target 1")
+    ax.set(title=f"{name}: accuracy {res['accuracy']:.2f} after {len(res['history'])} epochs",
+           xlabel="$x_1$", ylabel="$x_2$")
+    ax.set_aspect("equal")
+axes[0].legend(loc="upper left", fontsize=8)
+fig.suptitle("Regions where the learned perceptron outputs 1 (orange) or 0 (blue)")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## 5. XOR: the perceptron never converges
+#
+# XOR is 1 when exactly one input is 1. Look at the corners: the two 1s sit on one diagonal, the
+# two 0s on the other. No line can separate them. The proof takes four lines; a perceptron
+# fires when $w_1 x_1 + w_2 x_2 + b > 0$, so XOR would need
+#
+# $$\underbrace{b \le 0}_{(0,0)\to 0},\quad \underbrace{w_2 + b > 0}_{(0,1)\to 1},\quad
+#   \underbrace{w_1 + b > 0}_{(1,0)\to 1},\quad \underbrace{w_1 + w_2 + b \le 0}_{(1,1)\to 0}.$$
+#
+# Adding the two middle inequalities gives $w_1 + w_2 + 2b > 0$, so
+# $w_1 + w_2 + b > -b \ge 0$, which contradicts the last one. Whatever the weights, at least one
+# corner is wrong: **accuracy can never exceed 3/4**. The learning rule therefore keeps making
+# mistakes in every epoch and cycles forever; we stop it after `MAX_EPOCHS`.
+#
+# Minsky and Papert's 1969 book made this limit famous, and with it the need for **hidden
+# layers** (notebook 03).
+
+# %%
+xor_hist = results["XOR"]["history"]
+xor_best = max(h["accuracy"] for h in xor_hist)
+print(f"XOR after {len(xor_hist)} epochs: mistakes in the last epoch "
+      f"{xor_hist[-1]['mistakes']}, best accuracy reached {xor_best:.2f}")
+
+# An experiment beside the proof: 100,000 random lines, none classifies all four corners.
+rand_w = np.random.default_rng(0).normal(size=(100_000, 3))
+rand_pred = step(X_BITS @ rand_w[:, :2].T + rand_w[:, 2])  # shape (4 corners, 100,000 lines)
+rand_acc = (rand_pred == TARGETS["XOR"][:, None]).mean(axis=0)
+print(f"best accuracy of 100,000 random lines on XOR: {rand_acc.max():.2f}")
+
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+for name in TARGETS:
+    hist = results[name]["history"]
+    axes[0].plot(range(1, len(hist) + 1), [h["accuracy"] for h in hist], marker=".", label=name)
+axes[0].axhline(0.75, color="grey", ls=":", label="3/4: best any line can do on XOR")
+axes[0].set(title="Accuracy after each epoch", xlabel="epoch", ylabel="accuracy",
+            ylim=(0, 1.05))
+axes[0].legend(fontsize=8)
+axes[1].hist(rand_acc, bins=[-0.125, 0.125, 0.375, 0.625, 0.875, 1.125], rwidth=0.8)
+axes[1].set(title="100,000 random lines on XOR", xlabel="accuracy on the 4 corners",
+            ylabel="number of lines")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ### Exercise 2 — make XOR separable with a better feature
+#
+# The perceptron is limited to lines **in the space of its inputs**. Give it a better input and
+# XOR becomes easy. Write `xor_features(X)` that takes an array of shape `(n, 2)` and returns an
+# array of shape `(n, 3)`: the two original columns followed by **one new column computed from
+# them** such that `train_perceptron` reaches accuracy 1.0 on XOR. (Hint: which simple function
+# of $x_1$ and $x_2$ is 1 only at the corner $(1, 1)$?)
+#
+# Choosing features by hand is what a hidden layer will learn to do by itself.
+
+# %% nbgrader={"grade": false, "grade_id": "ex2_xor_features", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def xor_features(X):
+    """Return X (shape (n, 2)) with a third column that makes XOR linearly separable."""
+    X = np.asarray(X, dtype=float)
+    ### BEGIN SOLUTION
+    return np.c_[X, X[:, 0] * X[:, 1]]  # the product is 1 only at (1, 1)
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "ex2_xor_features_tests", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+_F = xor_features(X_BITS)
+assert _F.shape == (4, 3), f"expected shape (4, 3), got {_F.shape}"
+np.testing.assert_array_equal(_F[:, :2], X_BITS)
+_w, _b, _ = train_perceptron(_F, TARGETS["XOR"], epochs=100)
+assert np.mean(predict(_w, _b, _F) == TARGETS["XOR"]) == 1.0, "the perceptron must now solve XOR"
+### BEGIN HIDDEN TESTS
+_jit = np.random.default_rng(3)
+_Xn = np.repeat(X_BITS, 25, axis=0) + _jit.uniform(-0.1, 0.1, size=(100, 2))
+_yn = np.repeat(TARGETS["XOR"], 25)
+_Fn = xor_features(_Xn)
+assert _Fn.shape == (100, 3)
+_w, _b, _ = train_perceptron(_Fn, _yn, epochs=300)
+assert np.mean(predict(_w, _b, _Fn) == _yn) == 1.0, "must also work for points near the corners"
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## What we reached
+#
+# The last cell checks the lesson worked: the perceptron learns AND and OR perfectly, and on
+# XOR its accuracy never exceeds 3/4, in any epoch.
+
+# %% tags=["check"]
+and_or = min(results["AND"]["accuracy"], results["OR"]["accuracy"])
+RESULT = {"metric": "min_accuracy_AND_OR", "value": round(float(and_or), 4), "target": 1.0,
+          "xor_best_accuracy": round(float(xor_best), 4)}
+print(RESULT)
+assert RESULT["value"] >= RESULT["target"], f"AND/OR accuracy {RESULT['value']} below 1.0"
+assert xor_best <= 0.75, f"XOR accuracy {xor_best} above 0.75: impossible for a line"
