@@ -88,7 +88,7 @@ def _grade(sub: Submission, exam: Exam, out_dir: Path, options: Options, record:
     if exam.mode == "weights" and model_name not in handed:
         record.fail("invalid_submission", f"this exam grades handed-in weights: put {model_name} next "
                                           "to the notebook (one folder per student)")
-        record.quality = asdict(assess_quality(prepared.original, ran_ok=False))
+        record.quality = asdict(assess_quality(prepared.original, ran_ok=False, template=exam.template))
         return
 
     work = out_dir / "work" / sub.student
@@ -111,7 +111,7 @@ def _grade(sub: Submission, exam: Exam, out_dir: Path, options: Options, record:
         executed.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(result.executed_notebook, executed)
     ran_ok = result.status == "ok"
-    record.quality = asdict(assess_quality(prepared.original, ran_ok=ran_ok))
+    record.quality = asdict(assess_quality(prepared.original, ran_ok=ran_ok, template=exam.template))
     if not ran_ok:
         record.fail(result.status, result.message)
         return

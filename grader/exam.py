@@ -70,6 +70,7 @@ class Exam:
     test_labels: Path
     validation_inputs: Path | None
     validation_labels: Path | None
+    template: Path | None  # the notebook students start from: text copied from it earns no quality points
     recipe: Path | None
     hide: tuple[Path, ...]
     predictions: Predictions
@@ -190,6 +191,7 @@ def load_exam(folder: Path | str) -> Exam:
         test_labels=path("data.test_labels"),
         validation_inputs=path("data.validation_inputs", required=False),
         validation_labels=path("data.validation_labels", required=False),
+        template=path("exam.template", required=False),
         recipe=path("data.recipe", required=False),
         hide=tuple(Path(os.path.expandvars(os.path.expanduser(p))) for p in spec.get("data.hide", list, [])),
         predictions=predictions,
@@ -199,6 +201,8 @@ def load_exam(folder: Path | str) -> Exam:
     )
     if exam.test_labels.parent == exam.public_data or exam.public_data in exam.test_labels.parents:
         raise ExamError("data.test_labels: must not lie inside data.public (students would see them)")
+    if exam.template is not None and not exam.template.is_file():
+        raise ExamError(f"exam.template: {exam.template} does not exist")
     if exam.recipe is not None and not exam.recipe.is_file():
         raise ExamError(f"data.recipe: {exam.recipe} does not exist")
     unknown = spec.unknown_keys()
@@ -210,7 +214,7 @@ def load_exam(folder: Path | str) -> Exam:
 _MISSING = ...
 
 KNOWN_KEYS = {
-    "exam": {"title", "task", "mode"},
+    "exam": {"title", "task", "mode", "template"},
     "metric": {"name", "direction"},
     "data": {"public", "test_inputs", "test_labels", "validation_inputs", "validation_labels",
              "recipe", "hide"},

@@ -29,7 +29,7 @@ shape = []
 time_seconds = {time_seconds}
 cell_seconds = {cell_seconds}
 memory_mb = 2048
-max_parameters = {max_parameters}
+{max_parameters_line}
 forbidden_imports = ["requests", "socket"]
 forbid_pretrained = true
 model_file = "model.keras"
@@ -47,7 +47,8 @@ def make_exam(folder: Path, *, mode="retrain", metric="accuracy", time_seconds=1
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "exam.toml").write_text(EXAM_TOML.format(mode=mode, metric=metric, time_seconds=time_seconds,
                                                        cell_seconds=cell_seconds,
-                                                       max_parameters=max_parameters) + extra)
+                                                       max_parameters_line=f"max_parameters = {max_parameters}"
+                                                       if max_parameters else "") + extra)
     rng = np.random.default_rng(0)
     for split, n in (("public", 60), ("hidden", n_test)):
         d = folder / "data" / split
@@ -59,4 +60,50 @@ def make_exam(folder: Path, *, mode="retrain", metric="accuracy", time_seconds=1
             np.save(d / "val_inputs.npy", x[:20]), np.save(d / "val_labels.npy", y[:20])
         else:
             np.save(d / "test_inputs.npy", x), np.save(d / "test_labels.npy", y)
+    return folder
+
+
+PARAMS = ('GRADING = False\nDATA_DIR = "data/public"\nTEST_INPUTS = "data/public/val_inputs.npy"\n'
+          'PREDICTIONS_PATH = "predictions.npy"\nMODEL_PATH = "model.keras"')
+RULE = ("import numpy as np\nx = np.load(TEST_INPUTS)\n"
+        "pred = (x[:, 0] > 0).astype('int64') + (x[:, 1] > 1).astype('int64')")
+
+
+def student_notebook(*code: str, params: bool = True, prose: bool = False):
+    """A submission: optional tagged parameters cell, then the given code cells."""
+    import nbformat
+
+    v4 = nbformat.v4
+    cells = []
+    if prose:
+        cells.append(v4.new_markdown_cell("# Problem statement\n\nWe must predict the class of each row; "
+                                          "the metric is accuracy on a hidden test set. " * 3))
+    if params:
+        cells.append(v4.new_code_cell(PARAMS, metadata={"tags": ["parameters"]}))
+    cells += [v4.new_code_cell(c) for c in code]
+    nb = v4.new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    return nb
+
+
+TINY_CLASS = {
+    "good": [RULE, "np.save(PREDICTIONS_PATH, pred)"],
+    "half_right": [RULE, "pred[::2] = (pred[::2] + 1) % 3\nnp.save(PREDICTIONS_PATH, pred)"],
+    "crash": [RULE, "undefined_name + 1"],
+    "bad_shape": [RULE, "np.save(PREDICTIONS_PATH, np.eye(3)[pred])"],
+    "no_predictions": [RULE],
+    "forbidden": ["import socket", RULE, "np.save(PREDICTIONS_PATH, pred)"],
+}
+
+
+def write_tiny_class(folder: Path) -> Path:
+    import nbformat
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, code in TINY_CLASS.items():
+        nbformat.write(student_notebook(*code), folder / f"{name}.ipynb")
+    # Colab cannot tag cells: the same good code without a parameters tag must still be graded right.
+    nbformat.write(student_notebook(PARAMS, RULE, "np.save(PREDICTIONS_PATH, pred)", params=False),
+                   folder / "colab_untagged.ipynb")
+    (folder / "not_json.ipynb").write_text("print('hello')")
     return folder
