@@ -79,9 +79,10 @@ def _install_hooks(max_output_bytes: int) -> None:
     """Bound what the notebook client keeps of the outputs; remember the running cell."""
     import nbformat
     from nbclient import NotebookClient
+    from papermill.engines import NotebookExecutionManager
 
     original_output = NotebookClient.output
-    original_execute = NotebookClient.async_execute_cell
+    original_cell_start = NotebookExecutionManager.cell_start
 
     def output(self, outs, msg, display_id, cell_index):
         n = _size(msg.get("content", {}))
@@ -99,12 +100,12 @@ def _install_hooks(max_output_bytes: int) -> None:
             return None
         return original_output(self, outs, msg, display_id, cell_index)
 
-    async def async_execute_cell(self, cell, cell_index, *args, **kwargs):
+    def cell_start(self, cell, cell_index=None, **kwargs):
         STATE.current_cell = cell_index
-        return await original_execute(self, cell, cell_index, *args, **kwargs)
+        return original_cell_start(self, cell, cell_index, **kwargs)
 
     NotebookClient.output = output
-    NotebookClient.async_execute_cell = async_execute_cell
+    NotebookExecutionManager.cell_start = cell_start
 
 
 def _write_status(path: str, status: dict) -> None:
@@ -136,6 +137,9 @@ def main(argv: list[str]) -> int:
     status_path = cfg["status"]
     # The kernel must not inherit the runner's import path.
     os.environ.pop("PYTHONPATH", None)
+    # jsonschema's optional IRI format checker builds a grammar at import (seconds of CPU); nbformat's
+    # validation does not need it.
+    sys.modules.setdefault("rfc3987_syntax", None)
 
     import papermill
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
