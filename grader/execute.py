@@ -202,7 +202,11 @@ def execute_submission(
     if rel_model.is_absolute() or ".." in rel_model.parts or not rel_model.parts:
         raise ValueError(f"model_file must be a relative path inside the submission: {model_file!r}")
     notes: list[str] = []
-    isolated, _ = isolation_available()
+    isolated, why = isolation_available()
+    if require_isolation and not isolated:
+        from grader.sandbox import _UNAVAILABLE_HELP, SandboxUnavailable
+
+        raise SandboxUnavailable(f"Cannot isolate the notebook: {why}. {_UNAVAILABLE_HELP}")
 
     executed = work_dir / "executed.ipynb"
     predictions_out = work_dir / PREDICTIONS_NAME

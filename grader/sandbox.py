@@ -161,6 +161,9 @@ def _bwrap_executable() -> str | None:
     return shutil.which("bwrap")
 
 
+_FEATURES: dict[str, set[str]] = {}  # bwrap path -> optional options it supports (older ones lack some)
+
+
 @functools.lru_cache(maxsize=8)
 def _probe(bwrap: str) -> tuple[bool, str, tuple[str, ...]]:
     """Try bwrap for real: (works, description or error, extra namespace flags that worked)."""
@@ -170,14 +173,21 @@ def _probe(bwrap: str) -> tuple[bool, str, tuple[str, ...]]:
         ).stdout.strip() or "bubblewrap"
     except (OSError, subprocess.SubprocessError) as exc:
         return False, f"bwrap cannot be started: {exc}", ()
+    try:
+        helptext = subprocess.run([bwrap, "--help"], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        helptext = ""
+    _FEATURES[bwrap] = {f for f in ("--size", "--perms", "--disable-userns") if f in helptext}
     base = ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-all",
             "--die-with-parent", "--new-session"]
     attempts = [
         (("--unshare-user", "--disable-userns", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID)),
          "user namespace"),
-        (("--unshare-user",), "user namespace"),
+        (("--unshare-user", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID)), "user namespace"),
         ((), "no user namespace"),
     ]
+    if "--disable-userns" not in _FEATURES[bwrap]:
+        attempts = attempts[1:]
     errors = []
     for extra, what in attempts:
         cmd = [bwrap, *base, *extra, "--cap-drop", "ALL", "--", "/bin/sh", "-c", "exit 0"]
@@ -252,10 +262,11 @@ def _bwrap_args(
     args = [bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
     for dev in devices:
         args += ["--dev-bind", dev, dev]
-    tmp_size = str(max(limits.max_file_bytes, 64 * 2**20))
+    features = _FEATURES.get(bwrap, set())
+    tmp_size = ["--size", str(max(limits.max_file_bytes, 64 * 2**20))] if "--size" in features else []
     private = [Path("/tmp"), Path(SANDBOX_BASE)]
     for p in dict.fromkeys(private):
-        args += ["--size", tmp_size, "--tmpfs", str(p)]
+        args += [*tmp_size, "--tmpfs", str(p)]
     args += ["--dir", SANDBOX_HOME]
 
     # Hidden paths: resolved on the host (a symlink is hidden through its target), skipping those
@@ -275,7 +286,9 @@ def _bwrap_args(
     def hide_args(dirs: Iterable[Path], files: Iterable[Path]) -> list[str]:
         out: list[str] = []
         for d in dirs:
-            out += ["--perms", "0755", "--size", str(2**20), "--tmpfs", str(d)]
+            out += ["--perms", "0755"] if "--perms" in features else []
+            out += ["--size", str(2**20)] if "--size" in features else []
+            out += ["--tmpfs", str(d)]
         for f in files:
             out += ["--ro-bind", "/dev/null", str(f)]
         return out

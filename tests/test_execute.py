@@ -8,8 +8,9 @@ import nbformat
 import numpy as np
 import pytest
 
+from grader import sandbox
 from grader.execute import execute_submission
-from grader.sandbox import Limits
+from grader.sandbox import Limits, SandboxUnavailable
 
 from .adversarial import fixtures
 from .adversarial.harness import fake_exam
@@ -37,7 +38,7 @@ def test_good_notebook_ok_with_predictions_and_model(exam):
     assert r.model_file.read_bytes() == b"not really a model"
     assert r.predictions.parent == exam.out / "work" / "bob"
     text = _outputs_text(r.executed_notebook)
-    assert "grading True" in text and "saved 6" in text
+    assert "grading True" in text and "saved 6" in text and "public [\\\"README.txt\\\"]" in text
     nb = nbformat.read(r.executed_notebook, as_version=4)
     injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
     assert "GRADING = True" in injected[0].source and "PREDICTIONS_PATH" in injected[0].source
@@ -93,3 +94,16 @@ def test_handed_in_predictions_are_ignored(exam, tmp_path):
     assert r.predictions is None  # never the stale file handed in
     assert r.model_file.read_bytes() == b"handed in"
     assert any("predictions.npy" in n for n in r.notes)
+
+
+@pytest.mark.timeout(240)
+def test_without_bubblewrap_runs_unisolated_or_refuses(exam, monkeypatch):
+    monkeypatch.setattr(sandbox, "_bwrap_executable", lambda: None)
+    monkeypatch.setattr(sandbox, "_warned", True)  # the loud warning is tested in test_sandbox
+    with pytest.raises(SandboxUnavailable):
+        execute_submission(exam.submissions / "x.ipynb", student_files=[], public_data=exam.public,
+                           test_inputs=exam.test_inputs, work_dir=exam.out / "work" / "refused",
+                           limits=Limits(), cell_timeout=60, require_isolation=True)
+    r = exam.run("good", student="carol")
+    assert r.status == "ok" and not r.isolated, r
+    assert np.load(r.predictions).shape == (6,)

@@ -32,7 +32,8 @@ ATTACK = json.load(open("attack.json")) if os.path.exists("attack.json") else {}
 NOTEBOOKS: dict[str, list[str]] = {
     # a well-behaved submission: predictions for every test input, and a model file
     "good": [
-        "import numpy as np\nX = np.load(TEST_INPUTS)\nprint('inputs', X.shape, 'grading', GRADING)",
+        "import os\nimport numpy as np\nX = np.load(TEST_INPUTS)\nprint('inputs', X.shape, 'grading', GRADING)\n"
+        "print('public', sorted(os.listdir(DATA_DIR)))",
         "# md: Predict",
         "pred = (X.reshape(len(X), -1).sum(axis=1) % 10).astype('int64')\n"
         "np.save(PREDICTIONS_PATH, pred)\nopen(MODEL_PATH, 'wb').write(b'not really a model')\n"
