@@ -30,6 +30,7 @@ from grader.submissions import Submission, discover
 class Options:
     require_sandbox: bool = False
     force: bool = False
+    gpu: bool = False  # bind the GPU device nodes into the sandbox (see README, "GPU machines")
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,7 @@ def _grade(sub: Submission, exam: Exam, out_dir: Path, options: Options, record:
     result = execute_submission(
         runnable, student_files=sub.files, public_data=exam.public_data, test_inputs=split.inputs,
         work_dir=work, cell_timeout=limits.cell_seconds, model_file=model_name,
-        hide=_hidden_paths(exam, out_dir, sub), require_isolation=options.require_sandbox,
+        hide=_hidden_paths(exam, out_dir, sub), require_isolation=options.require_sandbox, gpu=options.gpu,
         limits=Limits(wall_seconds=limits.time_seconds, memory_bytes=limits.memory_mb * 2**20,
                       max_processes=limits.max_processes, max_output_bytes=limits.max_output_mb * 2**20,
                       max_file_bytes=limits.max_files_mb * 2**20),

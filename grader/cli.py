@@ -1,6 +1,7 @@
 """The ``grader`` command.
 
     grader grade EXAM_DIR SUBMISSIONS_DIR --out OUT_DIR [--jobs N] [--force] [--manual-scores CSV]
+                 [--require-sandbox] [--gpu] [--dask SCHEDULER]
     grader check NOTEBOOK --exam EXAM_DIR          # a student's pre-hand-in check (validation split)
     grader report OUT_DIR [--manual-scores CSV]    # rebuild grades.csv, feedback, leaderboard
     grader new-exam DIR                            # start an exam folder from a commented exam.toml
@@ -52,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--force", action="store_true", help="grade again even finished submissions")
     grade.add_argument("--require-sandbox", action="store_true",
                        help="refuse to grade when bubblewrap isolation is unavailable")
+    grade.add_argument("--gpu", action="store_true", help="make the GPU devices visible in the sandbox")
     grade.add_argument("--manual-scores", type=Path, help="CSV student,quality[,max][,comment]")
     grade.add_argument("--dask", metavar="SCHEDULER", help="run on a Dask cluster (distributed) instead")
     grade.set_defaults(run=cmd_grade)
@@ -120,7 +122,7 @@ def cmd_grade(args) -> int:
         from distributed import Client  # optional: pip install distributed
 
         executor = Client(args.dask).get_executor()
-    options = Options(require_sandbox=args.require_sandbox, force=args.force)
+    options = Options(require_sandbox=args.require_sandbox, force=args.force, gpu=args.gpu)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console) as progress:
         task = progress.add_task("grading", total=None)
