@@ -1,0 +1,40 @@
+"""The promises of the README hold: its commands are what CI runs, every notebook is listed, the
+runtime is pinned."""
+
+import re
+import tomllib
+
+from tests.notebook_tools import REPO, notebook_sources
+
+README = (REPO / "README.md").read_text(encoding="utf-8")
+COMMANDS = [line.strip() for block in re.findall(r"```bash\n(.*?)```", README, re.S) for line in block.splitlines()]
+
+
+def test_readme_gives_the_two_commands_and_ci_runs_the_test_one():
+    assert "make demo" in COMMANDS and "make test" in COMMANDS
+    ci = (REPO / ".ci" / "run").read_text()
+    assert re.search(r"^make test\b", ci, re.M), ".ci/run must run the README's test command verbatim"
+    makefile = (REPO / "Makefile").read_text()
+    assert re.search(r"^demo: setup\n\t.*grader grade exams/fashion-budget", makefile, re.M)
+
+
+def test_every_notebook_has_a_readme_row_with_its_colab_badge():
+    listed = set(re.findall(r"\(notebooks/(\d\d_[a-z0-9_]+)\.ipynb\)", README))
+    present = {s.stem for s in notebook_sources()}
+    assert present <= listed, f"notebooks missing from the README table: {sorted(present - listed)}"
+    assert listed <= present, f"README lists notebooks that do not exist: {sorted(listed - present)}"
+    for stem in present:
+        assert f"colab.research.google.com/github/dl-course-kit/dl-course-kit/blob/main/notebooks/{stem}.ipynb" in README
+
+
+def test_runtime_is_pinned_and_the_grader_is_installable():
+    lines = [ln.split("#")[0].strip() for ln in (REPO / "requirements.txt").read_text().splitlines()]
+    reqs = [ln for ln in lines if ln]
+    assert reqs and all(re.fullmatch(r"[A-Za-z0-9_.\-\[\]]+==[0-9][A-Za-z0-9.]*", r) for r in reqs), reqs
+    names = {r.split("==")[0].lower() for r in reqs}
+    assert {"tensorflow", "keras", "jupyter", "papermill", "nbgrader", "scikit-learn"} <= names
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())
+    assert project["project"]["scripts"]["grader"] == "grader.cli:main"
+    from grader.cli import main
+
+    assert callable(main)
