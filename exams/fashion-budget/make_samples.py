@@ -47,7 +47,8 @@ DATA = HERE / "data"
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("MPLBACKEND", "Agg")
+# The students' kernels draw inline (their notebooks keep the plots): no MPLBACKEND for them.
+os.environ.pop("MPLBACKEND", None)
 os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
 
 md = nbformat.v4.new_markdown_cell
@@ -158,6 +159,8 @@ def alice(T):
         code(LOAD_DATA),
         code(SAMPLE_GRID),
         code('if not GRADING:\n'
+             '    # The average image of each class shows its typical silhouette: similar\n'
+             '    # silhouettes announce the classes the model will confuse.\n'
              '    mean_images = np.stack([x_train[y_train == c].mean(axis=0) for c in range(NUM_CLASSES)])\n'
              '    fig, axes = plt.subplots(1, 10, figsize=(12, 1.6))\n'
              '    for c, ax in enumerate(axes):\n'
@@ -166,6 +169,7 @@ def alice(T):
              '        ax.axis("off")\n'
              '    plt.suptitle("Mean image of each class")\n'
              '    plt.show()\n'
+             '    # Most pixels are background (0): the mean is low and the spread large.\n'
              '    print(f"mean pixel {x_train.mean():.1f}, std {x_train.std():.1f}")'),
         md("**Observations.**\n\n"
            "- 50,000 training and 10,000 validation images, `uint8` in 0..255, and **balanced** classes "
@@ -199,13 +203,14 @@ def alice(T):
              '    x = keras.layers.Rescaling(1 / 255)(inputs)  # raw pixels in, saved with the model\n'
              '    x = keras.layers.Reshape((28, 28, 1))(x)  # one greyscale channel\n'
              '    for i, filters in enumerate([32, 64, 96]):\n'
+             '        # No bias: the batch norm that follows has its own shift (beta).\n'
              '        x = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)\n'
-             '        x = keras.layers.BatchNormalization()(x)\n'
+             '        x = keras.layers.BatchNormalization()(x)  # stable, fast training\n'
              '        x = keras.layers.ReLU()(x)\n'
              '        if i < 2:\n'
              '            x = keras.layers.MaxPooling2D()(x)  # 28 -> 14 -> 7\n'
-             '    x = keras.layers.GlobalAveragePooling2D()(x)\n'
-             '    x = keras.layers.Dropout(0.3)(x)\n'
+             '    x = keras.layers.GlobalAveragePooling2D()(x)  # 7x7x96 -> 96 features, no weights\n'
+             '    x = keras.layers.Dropout(0.3)(x)  # light regularization of the classifier\n'
              '    outputs = keras.layers.Dense(NUM_CLASSES, activation="softmax")(x)\n'
              '    return keras.Model(inputs, outputs, name="alice_cnn")\n'
              '\n'
@@ -213,6 +218,7 @@ def alice(T):
              'if not GRADING:\n'
              '    model = build_model()\n'
              '    model.summary()\n'
+             '    # The budget counts every weight, the batch-norm statistics included.\n'
              '    print(f"parameters: {model.count_params():,} / budget {MAX_PARAMETERS:,}")\n'
              '    assert model.count_params() <= MAX_PARAMETERS, "over the parameter budget"'),
         md("## 4. Training\n\n"
@@ -224,15 +230,17 @@ def alice(T):
            "watch the curves and to compare the variants of part 3; I keep the weights of the last "
            "epoch, since with the cosine schedule the last epoch is also the best one."),
         code('if not GRADING:\n'
+             '    # Cosine decay over the whole run: large steps first, fine steps at the end.\n'
              '    steps = EPOCHS * int(np.ceil(len(x_train) / 128))\n'
              '    schedule = keras.optimizers.schedules.CosineDecay(3e-3, decay_steps=steps)\n'
              '    model.compile(optimizer=keras.optimizers.AdamW(schedule, weight_decay=1e-4),\n'
              '                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])\n'
              '    started = time.perf_counter()\n'
+             '    # The validation split is only watched here, never trained on.\n'
              '    history = model.fit(x_train, y_train, validation_data=(x_val, y_val),\n'
              '                        epochs=EPOCHS, batch_size=128, verbose=2)\n'
              '    print(f"trained in {time.perf_counter() - started:.0f} s")\n'
-             '    model.save(MODEL_PATH)\n'
+             '    model.save(MODEL_PATH)  # the last epoch: with the cosine schedule it is the best\n'
              '    print(f"saved {MODEL_PATH} ({os.path.getsize(MODEL_PATH) / 1e6:.2f} MB)")'),
         code(T["plot_curves"]),
         md("**Learning curves.** Both losses go down together for most of the run; the validation "
@@ -246,6 +254,7 @@ def alice(T):
            "look at where it fails."),
         code(CONFUSION),
         code('if not GRADING:\n'
+             '    # The first twelve mistakes, to see whether they are understandable.\n'
              '    wrong = np.flatnonzero(val_pred != y_val)[:12]\n'
              '    fig, axes = plt.subplots(1, len(wrong), figsize=(13, 1.9))\n'
              '    for ax, i in zip(axes, wrong):\n'
@@ -578,8 +587,10 @@ def grace(T):
            "scale the pixels to 0..1."),
         md("## 3. The model\n\n"
            "Two convolution blocks (32 then 64 filters of 3×3, ReLU, 2×2 max-pooling) extract local "
-           "features at two scales; a `Flatten` of the 7×7×64 maps feeds the softmax directly, with "
-           "dropout 0.4 against overfitting. Without a hidden dense layer the classifier costs only "
+           "features at two scales. I chose convolutions rather than dense layers because a garment "
+           "is recognised by local shapes (sleeves, collars, soles) wherever they are. A `Flatten` of "
+           "the 7×7×64 maps feeds the softmax directly, with dropout 0.4 against overfitting, since "
+           "the flatten keeps the position of each feature, which matters for centred garments. Without a hidden dense layer the classifier costs only "
            "31k parameters; the whole model has about 50k. A hidden dense layer of 32 units would add "
            "100k parameters: over the budget."),
         code('def build_model() -> keras.Model:\n'
