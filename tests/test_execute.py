@@ -38,7 +38,7 @@ def test_good_notebook_ok_with_predictions_and_model(exam):
     assert r.model_file.read_bytes() == b"not really a model"
     assert r.predictions.parent == exam.out / "work" / "bob"
     text = _outputs_text(r.executed_notebook)
-    assert "grading True" in text and "saved 6" in text and "public [\\\"README.txt\\\"]" in text
+    assert "grading True" in text and "saved 6" in text and "README.txt" in text
     nb = nbformat.read(r.executed_notebook, as_version=4)
     injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
     assert "GRADING = True" in injected[0].source and "PREDICTIONS_PATH" in injected[0].source
