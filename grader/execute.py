@@ -126,6 +126,17 @@ def _copy_in(src: Path, dest_dir: Path, notes: list[str], name: str | None = Non
         notes.append(f"skipped {src.name}: not a regular file or folder")
 
 
+def _remove_stale_runs() -> None:
+    """Remove scratch folders left by grader processes that were killed (their pid is gone)."""
+    try:
+        for d in Path(tempfile.gettempdir()).glob("grader-run-*-*"):
+            pid = d.name.split("-")[2]
+            if pid.isdigit() and not os.path.exists(f"/proc/{pid}") and not d.is_symlink():
+                shutil.rmtree(d, ignore_errors=True)
+    except OSError:
+        pass
+
+
 def _stage(src: Path, dest_dir: Path) -> Path:
     """Copy the hidden inputs (file or folder) into a staging folder; return the staged path."""
     dest_dir.mkdir(parents=True, exist_ok=True)
@@ -214,7 +225,8 @@ def execute_submission(
     for stale in (executed, predictions_out, model_out):
         stale.unlink(missing_ok=True)
 
-    tmp_root = Path(tempfile.mkdtemp(prefix="grader-run-"))
+    _remove_stale_runs()
+    tmp_root = Path(tempfile.mkdtemp(prefix=f"grader-run-{os.getpid()}-"))
     try:
         scratch = tmp_root / "scratch"
         staging = tmp_root / "inputs"

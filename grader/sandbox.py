@@ -371,6 +371,20 @@ class _Cgroups:
         except OSError as exc:  # pragma: no cover - depends on the machine
             log.info("cgroup setup failed: %s", exc)
 
+    @staticmethod
+    def _remove_stale(parent: Path) -> None:
+        """Remove empty cgroups left by a grader process that was killed (its pid is gone)."""
+        try:
+            for d in parent.glob("grader-*-*"):
+                pid = d.name.split("-")[1]
+                if pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
+                    try:
+                        d.rmdir()
+                    except OSError:
+                        pass
+        except OSError:
+            pass
+
     # v1: one hierarchy per controller
     def _mkdir_v1(self, controller: str, name: str) -> Path | None:
         mount = Path("/sys/fs/cgroup") / controller
@@ -379,6 +393,7 @@ class _Cgroups:
         for parent in (mount / _own_cgroup(controller).lstrip("/"), mount):
             if not parent.is_dir():
                 continue
+            self._remove_stale(parent)
             try:
                 d = parent / name
                 d.mkdir()
@@ -418,6 +433,7 @@ class _Cgroups:
     def _setup_v2(self, root: Path, name: str) -> None:
         own = root / _own_cgroup(None).lstrip("/")
         for parent in (own, root):
+            self._remove_stale(parent)
             try:
                 d = parent / name
                 d.mkdir()
@@ -527,15 +543,22 @@ class _Cgroups:
 # Joins the cgroups, sets the per-file size limit and execs the command (no preexec_fn: the grader
 # may have threads).
 _LAUNCHER = r"""
-import os, resource, sys
+import ctypes, os, resource, signal, sys
 cfg = sys.argv[1].split("\n") if sys.argv[1] else []
 fsize = int(sys.argv[2])
+# die with the grader (bubblewrap's --die-with-parent only ties the sandbox to bubblewrap)
+try:
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+except Exception:
+    pass
+if os.getppid() != int(sys.argv[3]):
+    sys.exit(125)
 for f in cfg:
     with open(f, "w") as fh:
         fh.write(str(os.getpid()))
 resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
 resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-os.execvp(sys.argv[3], sys.argv[3:])
+os.execvp(sys.argv[4], sys.argv[4:])
 """
 
 
@@ -713,7 +736,7 @@ def run_sandboxed(
         enforced = ", ".join(x for x in (enforced, "watchdog (psutil)") if x)
 
     launcher = [sys.executable, "-S", "-c", _LAUNCHER, "\n".join(cgroups.procs_files),
-                str(limits.max_file_bytes)]
+                str(limits.max_file_bytes), str(os.getpid())]
     info_r, info_w = os.pipe() if ok else (-1, -1)
     if ok:
         argv[1:1] = ["--json-status-fd", str(info_w)]

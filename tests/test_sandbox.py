@@ -300,3 +300,39 @@ def test_gpu_option_binds_only_existing_devices(scratch):
     for dev in sandbox.gpu_devices():
         assert os.path.basename(dev) in r.stdout
     assert shutil.which("bwrap")
+
+
+@pytest.mark.timeout(90)
+def test_sandbox_dies_with_the_grader(scratch):
+    """A grader killed with SIGKILL leaves no notebook running (nor, at the next run, its cgroups)."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    tag = f"orphan-{uuid.uuid4().hex}"
+    grader = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        from pathlib import Path
+        from grader.sandbox import Limits, run_sandboxed
+        run_sandboxed([{PY!r}, '-c', 'import time; time.sleep(60)', '{tag}'], scratch=Path({str(scratch)!r}),
+                      limits=Limits(wall_seconds=60))
+    """)], cwd=Path(__file__).resolve().parents[1])
+
+    def running() -> list:
+        return [p for p in psutil.process_iter(["cmdline"]) if tag in " ".join(p.info["cmdline"] or [])]
+
+    deadline = time.monotonic() + 40
+    while not running() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert running(), "the sandboxed command never started"
+    grader.send_signal(signal.SIGKILL)
+    grader.wait()
+    deadline = time.monotonic() + 10
+    while running() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert running() == []
+    run("print(1)", scratch)  # removes the dead grader's empty cgroups
+    dead = f"grader-{grader.pid}-"
+    for root in (Path("/sys/fs/cgroup"), Path("/sys/fs/cgroup/memory"), Path("/sys/fs/cgroup/pids")):
+        if root.is_dir():
+            assert not [p for p in root.rglob(f"{dead}*") if p.is_dir()]
