@@ -658,6 +658,14 @@ def _kill_everything(proc: subprocess.Popen, cgroups: _Cgroups) -> None:
     cgroups.kill_all()
 
 
+def _inside(arg: str, hosts: Sequence[str]) -> str:
+    """A host path inside scratch, as the sandboxed command sees it."""
+    for h in hosts:
+        if arg == h or arg.startswith(h.rstrip("/") + "/"):
+            return SANDBOX_WORK + arg[len(h.rstrip("/")):]
+    return arg
+
+
 def _default_env(home: str, extra: Mapping[str, str] | None) -> dict[str, str]:
     venv_bin = os.path.dirname(sys.executable)
     env = {
@@ -695,12 +703,14 @@ def run_sandboxed(
     /tmp is a private tmpfs, ``readonly`` binds host paths read-only at the given inside paths (put them
     under SANDBOX_HOME or over an existing path), and ``hide`` paths are covered (folders by an empty,
     read-only tmpfs, files by /dev/null). The environment is cleared: only a minimal one plus ``env``.
+    Arguments of ``cmd`` that are host paths inside ``scratch`` are rewritten to SANDBOX_WORK paths.
     ``gpu=True`` binds /dev/nvidia* and /dev/dri; ``devices`` binds further device nodes.
 
     Without bubblewrap (see isolation_available), raises SandboxUnavailable if ``require_isolation``;
     otherwise warns loudly and runs ``cmd`` directly in ``scratch`` with the limits only: ``readonly``
     and ``hide`` are ignored there, so the command must use host paths (see execute.py).
     """
+    given = str(Path(scratch))
     scratch = Path(scratch).resolve()
     if not scratch.is_dir():
         raise FileNotFoundError(f"scratch folder {scratch} does not exist")
@@ -719,7 +729,7 @@ def run_sandboxed(
         devs = list(dict.fromkeys([*(gpu_devices() if gpu else []), *devices]))
         argv = _bwrap_args(bwrap, ns_flags, scratch=scratch, readonly=readonly, hide=hide,
                            env=_default_env(SANDBOX_HOME, env), limits=limits, devices=devs)
-        argv += ["--", *cmd]
+        argv += ["--", *(_inside(a, (str(scratch), given)) for a in cmd)]
         run_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
         cwd = str(scratch)
     else:

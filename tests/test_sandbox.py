@@ -336,3 +336,13 @@ def test_sandbox_dies_with_the_grader(scratch):
     for root in (Path("/sys/fs/cgroup"), Path("/sys/fs/cgroup/memory"), Path("/sys/fs/cgroup/pids")):
         if root.is_dir():
             assert not [p for p in root.rglob(f"{dead}*") if p.is_dir()]
+
+
+@needs_bwrap
+@pytest.mark.timeout(60)
+def test_host_paths_inside_scratch_are_translated(scratch):
+    (scratch / "model.keras").write_bytes(b"m")
+    r = run_sandboxed([PY, "-c", "import sys; print(open(sys.argv[1], 'rb').read(), sys.argv[2])",
+                       str(scratch / "model.keras"), str(scratch.parent / "elsewhere")],
+                      scratch=scratch, limits=Limits(wall_seconds=60))
+    assert r.failure is None and r.stdout.split() == ["b'm'", str(scratch.parent / "elsewhere")], r
