@@ -452,10 +452,6 @@ class _Cgroups:
                     (d / "memory.swap.max").write_text("0")
                 except OSError:
                     pass
-                try:
-                    (d / "memory.oom.group").write_text("1")
-                except OSError:
-                    pass
                 self.memory = d
             if (d / "pids.max").exists():
                 (d / "pids.max").write_text(str(self.limits.max_processes))
@@ -503,6 +499,10 @@ class _Cgroups:
             return False
         if self.version == "v1":
             ctl = _kv(_read(self.memory / "memory.oom_control"))
+            if "oom_kill" not in ctl:  # kernels before 4.13: the limit was reached and held
+                peak = self.peak_memory() or 0
+                failcnt = _kv("failcnt " + _read(self.memory / "memory.failcnt").strip()).get("failcnt", 0)
+                return failcnt > 0 and peak >= 0.98 * self.limits.memory_bytes
             return ctl.get("oom_kill", 0) > 0 or ctl.get("under_oom", 0) > 0
         return _kv(_read(self.memory / "memory.events")).get("oom_kill", 0) > 0
 
