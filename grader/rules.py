@@ -100,7 +100,7 @@ def parameter_budget(model_file: Path | None, exam: Exam, work_dir: Path) -> tup
     staged = scratch / model_file.name
     staged.write_bytes(model_file.read_bytes())
     result = sandbox.run_sandboxed(
-        [sys.executable, "-m", "grader.count_params", str(staged)], scratch=scratch,
+        [sys.executable, "-m", "grader.count_params", staged.name], scratch=scratch,  # relative: cwd is scratch
         hide=exam.hide, limits=sandbox.Limits(wall_seconds=180, memory_bytes=4 * 2**30))
     lines = [ln for ln in result.stdout.splitlines() if ln.startswith("{")]
     if result.failure or not lines:
