@@ -96,7 +96,8 @@ def _install_hooks(max_output_bytes: int) -> None:
         if trip:
             outs.append(nbformat.v4.new_output(
                 "stream", name="stderr", text=_TRUNCATION_NOTE.format(mb=max_output_bytes / 2**20)))
-            _stop_kernel()
+            # the run has failed anyway: stop the kernel at once rather than drain a flood of messages
+            _signal_kernels(signal.SIGKILL)
             return None
         return original_output(self, outs, msg, display_id, cell_index)
 
