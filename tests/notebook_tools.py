@@ -47,6 +47,7 @@ class NotebookRun:
     executed: Path
     seconds: float
     result: dict
+    figure_problems: list[str]  # figures without a title or axis labels (tests/figure_check_backend.py)
 
 
 def run_notebook(ipynb: Path, out_dir: Path, parameters: dict, cell_timeout: int = 600) -> NotebookRun:
@@ -58,7 +59,12 @@ def run_notebook(ipynb: Path, out_dir: Path, parameters: dict, cell_timeout: int
 
     out_dir.mkdir(parents=True, exist_ok=True)
     executed = out_dir / ipynb.name
+    figure_log = out_dir / "figure-problems.jsonl"
+    figure_log.unlink(missing_ok=True)
     os.environ.update({k: v for k, v in kernel_env().items() if k not in os.environ})
+    # The kernel inherits this process's environment: check figures with the test backend.
+    os.environ.update(MPLBACKEND="module://tests.figure_check_backend", FIGURE_CHECK_LOG=str(figure_log),
+                      PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
     started = time.perf_counter()
     papermill.execute_notebook(
         str(ipynb),
@@ -70,7 +76,8 @@ def run_notebook(ipynb: Path, out_dir: Path, parameters: dict, cell_timeout: int
         progress_bar=False,
     )
     seconds = time.perf_counter() - started
-    return NotebookRun(ipynb.stem, executed, seconds, read_result(executed))
+    problems = figure_log.read_text().splitlines() if figure_log.exists() else []
+    return NotebookRun(ipynb.stem, executed, seconds, read_result(executed), problems)
 
 
 def read_result(executed: Path) -> dict:

@@ -44,6 +44,13 @@ def test_fast_mode_runs_and_learns(source, executed):
 
 @pytest.mark.parametrize("source", [pytest.param(s, marks=pytest.mark.xdist_group(s.stem))
                                     for s in SOURCES], ids=[s.stem for s in SOURCES])
+def test_every_figure_has_a_title_and_labelled_axes(source, executed):
+    problems = executed(source).figure_problems
+    assert not problems, "figures to fix:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("source", [pytest.param(s, marks=pytest.mark.xdist_group(s.stem))
+                                    for s in SOURCES], ids=[s.stem for s in SOURCES])
 def test_exercises_autograde(source, executed, tmp_path):
     course = tmp_path / "course"
     student_version = release(source.with_suffix(".ipynb"), course, FAST)

@@ -23,8 +23,9 @@ def test_every_notebook_has_a_readme_row_with_its_colab_badge():
     present = {s.stem for s in notebook_sources()}
     assert present <= listed, f"notebooks missing from the README table: {sorted(present - listed)}"
     assert listed <= present, f"README lists notebooks that do not exist: {sorted(listed - present)}"
+    colab = "https://colab.research.google.com/github/dl-course-kit/dl-course-kit/blob/main/notebooks/"
     for stem in present:
-        assert f"colab.research.google.com/github/dl-course-kit/dl-course-kit/blob/main/notebooks/{stem}.ipynb" in README
+        assert f"{colab}{stem}.ipynb" in README
 
 
 def test_runtime_is_pinned_and_the_grader_is_installable():
