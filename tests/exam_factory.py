@@ -107,3 +107,32 @@ def write_tiny_class(folder: Path) -> Path:
                    folder / "colab_untagged.ipynb")
     (folder / "not_json.ipynb").write_text("print('hello')")
     return folder
+
+
+def write_bad_inputs(folder: Path) -> Path:
+    """Hand-ins that must each get a clear verdict without stopping the batch (or be mended)."""
+    import json
+
+    import nbformat
+
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "empty.ipynb").write_bytes(b"")
+    (folder / "future.ipynb").write_text(json.dumps({"nbformat": 99, "nbformat_minor": 0, "cells": [],
+                                                     "metadata": {}}))
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# all words")]),
+                   folder / "words_only.ipynb")
+    # a good notebook with duplicate cell ids, huge embedded outputs and a name with a space and accents
+    good = student_notebook(RULE, "np.save(PREDICTIONS_PATH, pred)")
+    good.cells[1].outputs = [nbformat.v4.new_output("stream", name="stdout", text="y" * 3_000_000)]
+    raw = json.loads(nbformat.writes(good))
+    raw["cells"][2]["id"] = raw["cells"][1]["id"]
+    (folder / "José Müller.ipynb").write_text(json.dumps(raw))
+    nbformat.write(student_notebook(RULE, "import pickle\npickle.dump(list(pred), open(PREDICTIONS_PATH, 'wb'))"),
+                   folder / "pickled.ipynb")
+    nbformat.write(student_notebook(RULE, "import os\nos.symlink('/etc/passwd', PREDICTIONS_PATH)"),
+                   folder / "linked.ipynb")
+    (folder / "zipped.zip").write_bytes(b"PK\x03\x04 not really")
+    nbformat.write(student_notebook(RULE), folder / "twice.ipynb")  # the same student, flat and as a folder
+    (folder / "twice").mkdir()
+    nbformat.write(student_notebook(RULE), folder / "twice" / "twice.ipynb")
+    return folder

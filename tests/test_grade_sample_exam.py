@@ -9,7 +9,7 @@ from grader.cli import main
 from tests.notebook_tools import REPO
 
 EXAM = REPO / "exams" / "fashion-budget"
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800), pytest.mark.xdist_group("sample_exam")]
 
 
 @pytest.fixture(scope="module")

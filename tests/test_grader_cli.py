@@ -7,9 +7,9 @@ import nbformat
 import pytest
 
 from grader.cli import main
-from tests.exam_factory import RULE, make_exam, student_notebook, write_tiny_class
+from tests.exam_factory import RULE, make_exam, student_notebook, write_bad_inputs, write_tiny_class
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900), pytest.mark.xdist_group("grader_cli")]
 
 
 def read_grades(out):
@@ -21,7 +21,7 @@ def read_grades(out):
 def graded(tmp_path_factory):
     root = tmp_path_factory.mktemp("cli")
     exam = make_exam(root / "exam", max_parameters=None)
-    subs = write_tiny_class(root / "subs")
+    subs = write_bad_inputs(write_tiny_class(root / "subs"))
     out = root / "out"
     assert main(["grade", str(exam), str(subs), "--out", str(out), "--jobs", "2"]) == 0
     return exam, subs, out
@@ -32,7 +32,8 @@ def test_failure_classes_and_ordering(graded):
     g = read_grades(out)
     assert {s: g[s]["failure_class"] for s in g} == {
         "good": "", "colab_untagged": "", "half_right": "", "crash": "exception", "bad_shape": "malformed_predictions",
-        "no_predictions": "missing_predictions", "forbidden": "rule_broken", "not_json": "invalid_notebook"}
+        "no_predictions": "missing_predictions", "forbidden": "rule_broken", "not_json": "invalid_notebook",
+        **BAD_INPUT_VERDICTS}
     assert float(g["good"]["metric"]) == 1.0 == float(g["colab_untagged"]["metric"])
     assert 0.4 < float(g["half_right"]["metric"]) < 0.6
     # linear scheme: best -> 24 objective points (+1 bonus), half-way result proportionally less
@@ -45,6 +46,26 @@ def test_failure_classes_and_ordering(graded):
     assert "class scores" in g["bad_shape"]["message"]
 
 
+BAD_INPUT_VERDICTS = {
+    "empty": "invalid_notebook", "future": "invalid_notebook", "words_only": "invalid_notebook",
+    "jose_muller": "", "pickled": "malformed_predictions", "linked": "malformed_predictions",
+    "zipped": "invalid_submission", "twice": "invalid_submission"}
+
+
+def test_bad_inputs_get_clear_verdicts(graded):
+    _, _, out = graded
+    g = read_grades(out)
+    assert "empty" in g["empty"]["message"] and "format version 99" in g["future"]["message"]
+    assert "no code" in g["words_only"]["message"]
+    assert g["jose_muller"]["name"] == "José Müller" and float(g["jose_muller"]["metric"]) == 1.0
+    record = json.loads((out / "results" / "jose_muller.json").read_text())
+    assert any("duplicate cell id" in n for n in record["notes"])
+    assert any("cleared the outputs" in n for n in record["notes"])
+    assert "pickle" in g["pickled"]["message"]
+    assert "passwd" not in (out / "results" / "linked.json").read_text()
+    assert "archive" in g["zipped"]["message"] and "two submissions" in g["twice"]["message"]
+
+
 def test_outputs_written(graded):
     _, _, out = graded
     html = (out / "leaderboard.html").read_text()
@@ -53,22 +74,20 @@ def test_outputs_written(graded):
     assert "a cell raised an error" in feedback and "How the grade is computed" in feedback
     executed = nbformat.read(out / "executed" / "good.ipynb", as_version=4)
     assert any("injected-parameters" in c.metadata.get("tags", []) for c in executed.cells)
-    assert len(list((out / "results").glob("*.json"))) == 8
+    assert len(list((out / "results").glob("*.json"))) == 8 + len(BAD_INPUT_VERDICTS)
 
 
-def test_rerun_resumes_and_force_regrades(graded, capsys):
+def test_rerun_resumes_and_regrades_only_changed_handins(graded, capsys):
     exam, subs, out = graded
     before = {p.name: p.stat().st_mtime_ns for p in (out / "results").glob("*.json")}
     capsys.readouterr()
     assert main(["grade", str(exam), str(subs), "--out", str(out)]) == 0
-    assert "8 already graded, 0 to go" in capsys.readouterr().out
+    assert f"{8 + len(BAD_INPUT_VERDICTS)} already graded, 0 to go" in capsys.readouterr().out
     assert before == {p.name: p.stat().st_mtime_ns for p in (out / "results").glob("*.json")}
     # a changed hand-in is graded again, the others are not
     nbformat.write(student_notebook(RULE, "np.save(PREDICTIONS_PATH, pred)"), subs / "crash.ipynb")
     assert main(["grade", str(exam), str(subs), "--out", str(out)]) == 0
     assert read_grades(out)["crash"]["status"] == "ok"
-    assert main(["grade", str(exam), str(subs), "--out", str(out), "--force"]) == 0
-    assert "8 to go" in capsys.readouterr().out or True
 
 
 def test_report_applies_manual_quality_scores(graded, tmp_path):
