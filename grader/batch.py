@@ -107,6 +107,7 @@ def _grade(sub: Submission, exam: Exam, out_dir: Path, options: Options, record:
                       max_file_bytes=limits.max_files_mb * 2**20),
     )
     record.isolated = result.isolated
+    record.notes += result.notes
     if result.executed_notebook and result.executed_notebook.exists():
         executed = out_dir / "executed" / f"{sub.student}.ipynb"
         executed.parent.mkdir(parents=True, exist_ok=True)
@@ -117,6 +118,11 @@ def _grade(sub: Submission, exam: Exam, out_dir: Path, options: Options, record:
         record.fail(result.status, result.message)
         return
 
+    rejected = [n for n in result.notes if n.startswith("predictions file rejected")]
+    if result.predictions is None and rejected:  # e.g. a symlink planted at PREDICTIONS_PATH
+        record.fail("malformed_predictions", f"{rejected[0]}: save the array itself with "
+                                             "np.save(PREDICTIONS_PATH, predictions)")
+        return
     try:
         score = score_predictions(result.predictions, exam, load_labels(split.labels))
     except PredictionError as exc:
