@@ -3,6 +3,7 @@
     python -m benchmarks.notebooks                 # every notebook, FAST mode
     python -m benchmarks.notebooks --mode full     # the full lessons (long: hours on a CPU)
     python -m benchmarks.notebooks --only 05 07 --mode both
+    python -m benchmarks.notebooks --markdown      # latest recorded row per notebook and mode
 
 Each run appends a row to benchmarks/notebook_results.csv, so full-mode numbers measured once
 stay beside the FAST ones in benchmarks/README.md.
@@ -31,7 +32,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mode", choices=["fast", "full", "both"], default="fast")
     parser.add_argument("--only", nargs="*", default=[], help="notebook number prefixes, e.g. 05")
     parser.add_argument("--no-save", action="store_true", help="do not append to the CSV")
+    parser.add_argument("--markdown", action="store_true", help="print the recorded results as a table")
     args = parser.parse_args(argv)
+    if args.markdown:
+        print(markdown_table())
+        return 0
 
     modes = ["fast", "full"] if args.mode == "both" else [args.mode]
     sources = [s for s in notebook_sources() if not args.only or s.stem[:2] in args.only]
@@ -57,6 +62,20 @@ def main(argv: list[str] | None = None) -> int:
                 writer.writeheader()
             writer.writerows(rows)
     return 0 if all(r["status"] == "ok" for r in rows) else 1
+
+
+def markdown_table() -> str:
+    """The latest recorded run of each notebook in each mode, as a Markdown table."""
+    latest: dict[tuple[str, str], dict] = {}
+    with RESULTS_CSV.open(newline="") as f:
+        for row in csv.DictReader(f):
+            latest[(row["notebook"], row["mode"])] = row
+    lines = ["| notebook | mode | wall time | metric | reached | target | status | date |",
+             "|---|---|---:|---|---:|---:|---|---|"]
+    for (notebook, mode), r in sorted(latest.items()):
+        lines.append(f"| {notebook} | {mode} | {float(r['seconds']):.0f} s | {r['metric']} | {r['value']} | "
+                     f"{r['target']} | {r['status']} | {r['date']} |")
+    return "\n".join(lines)
 
 
 def _run(source: Path, mode: str, out: Path) -> dict:
