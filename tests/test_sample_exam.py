@@ -8,12 +8,12 @@ import hashlib
 import importlib.util
 import re
 import sys
+import tomllib
 
 import jupytext
 import nbformat
 import numpy as np
 import pytest
-import tomllib
 
 from tests.notebook_tools import REPO, kernel_env
 

@@ -34,10 +34,10 @@ import shutil
 import sys
 import tempfile
 import time
+import tomllib
 from pathlib import Path
 
 import nbformat
-import tomllib
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
