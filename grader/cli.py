@@ -100,7 +100,6 @@ def _sandbox_banner(require: bool) -> None:
 def cmd_grade(args) -> int:
     from grader.batch import Options, grade_class
     from grader.report import write_reports
-    from grader.results import ResultStore
     from grader.sandbox import SandboxUnavailable
 
     exam = load_exam(args.exam_dir)
@@ -141,7 +140,7 @@ def cmd_grade(args) -> int:
 
         records = grade_class(exam.folder, args.submissions_dir, args.out, options=options,
                               executor=executor, jobs=args.jobs, on_start=on_start, on_done=on_done)
-    rows = write_reports(args.out, ResultStore(args.out).all() or records, exam, manual)
+    rows = write_reports(args.out, records, exam, manual)  # the submissions in the folder now
     _print_summary(rows, exam, args.out)
     return 0
 

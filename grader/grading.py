@@ -9,6 +9,7 @@ metric's direction and giving 0 to failed submissions and results no better than
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from grader.exam import Grading
@@ -75,8 +76,9 @@ def grade_class(entries: list[Entry], g: Grading, higher: bool) -> list[Grade]:
         quality = max(0.0, min(1.0, e.quality)) * g.quality_weight * g.scale
         bonus = g.bonus if e.student in best_students else 0.0
         total = objective + quality + bonus
+        final = math.floor(total + 0.5)  # half up: 27.5 -> 28 (round() would give 28 but 26.5 -> 26)
         grades.append(Grade(e.student, round(fractions[e.student], 4), round(objective, 2),
-                            round(quality, 2), bonus, round(total, 2), round(total), ranks.get(e.student)))
+                            round(quality, 2), bonus, round(total, 2), final, ranks.get(e.student)))
     return grades
 
 

@@ -75,3 +75,9 @@ def test_formula_names_the_numbers():
     text = formula(LINEAR, "accuracy", True, 0.912)
     assert "0.8 × 30" in text and "best = 0.912" in text and "0.1" in text and "higher is better" in text
     assert "rank" in formula(Grading(scheme="rank"), "mse", False, None)
+
+
+def test_final_grade_rounds_half_up():
+    g = Grading(scheme="target", baseline=0.0, target=1.0, scale=30, objective_weight=1.0, quality_weight=0.0)
+    grades = by_student(grade_class([Entry("a", 26.5 / 30, 0), Entry("b", 26.49 / 30, 0)], g, True))
+    assert grades["a"].final_grade == 27 and grades["b"].final_grade == 26
