@@ -305,7 +305,9 @@ plt.show()
 # ### What the agent does
 #
 # One evaluation episode, step by step: the pole angle stays near zero and the agent alternates
-# pushes to keep it there, where the random policy lets it fall within a few dozen steps.
+# pushes to keep it there, where the random policy lets it fall within a few dozen steps. (A
+# briefly trained agent may still end an episode early by drifting off the track: the slow drift
+# of the cart position is a longer-term consequence that it learns last.)
 
 # %%
 agent_states, agent_actions, _ = run_episode(env, numpy_policy(greedy=True), seed=2024)
