@@ -204,8 +204,8 @@ if not GRADING:
         ax_loss.plot(history.history[key], marker="o", label=label)
     for key, label in [("accuracy", "train"), ("val_accuracy", "validation")]:
         ax_acc.plot(history.history[key], marker="o", label=label)
-    ax_loss.set(title="Loss", xlabel="epoch")
-    ax_acc.set(title="Accuracy", xlabel="epoch")
+    ax_loss.set(title="Loss", xlabel="epoch", ylabel="cross-entropy")
+    ax_acc.set(title="Accuracy", xlabel="epoch", ylabel="accuracy")
     ax_loss.legend()
     ax_acc.legend()
     plt.show()
