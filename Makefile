@@ -48,8 +48,8 @@ lint:
 	$(VENV)/bin/ruff check .
 
 notebooks:
-	$(VENV)/bin/jupytext --to ipynb --update-metadata '{"jupytext": null}' notebooks/[0-9][0-9]_*.py
-	$(VENV)/bin/jupytext --to ipynb --update-metadata '{"jupytext": null}' exam_template.py
+	$(VENV)/bin/jupytext --to ipynb --update --update-metadata '{"jupytext": null}' notebooks/[0-9][0-9]_*.py
+	$(VENV)/bin/jupytext --to ipynb --update --update-metadata '{"jupytext": null}' exam_template.py
 
 student-versions:
 	$(VENV)/bin/nbgrader generate_assignment notebooks --force
