@@ -16,7 +16,7 @@ every process inside), the cgroup, and the process group.
 
 Never an address-space limit (RLIMIT_AS): TensorFlow reserves huge virtual ranges and would fail.
 
-See grader/SECURITY.md for what this protects against and what it does not.
+See the README, section "Security model", for what this protects against and what it does not.
 """
 
 from __future__ import annotations
