@@ -360,15 +360,18 @@ plt.show()
 # %% [markdown]
 # ## What we reached
 #
-# The check compares the two models on the test dates: the attention model's sequence accuracy
-# minus the plain encoder-decoder's. In FAST mode the plain model has barely started (near 0)
-# while attention already gets most dates right (about 0.8); in the full lesson attention reaches
-# about 0.99 and the plain model stays clearly behind.
+# The check compares the two models on the test dates by their **sequence error rates**
+# (1 − sequence accuracy): which fraction of the plain model's errors does attention remove? In
+# FAST mode the plain model has barely started (error near 1) while attention already gets most
+# dates right (error about 0.2): a reduction of about 0.75. With the full lesson's training the
+# plain model gets most dates right too (about 0.95, its errors concentrated on the long inputs),
+# attention almost all of them, and the reduction is above 0.9.
 
 # %% tags=["check"]
-gain = seq_acc["attention"] - seq_acc["plain"]
-RESULT = {"metric": "seq_accuracy_attention_minus_plain", "value": round(float(gain), 4),
-          "target": 0.3 if FAST else 0.1}
+error_plain, error_att = 1 - seq_acc["plain"], 1 - seq_acc["attention"]
+reduction = 1 - error_att / max(error_plain, 1e-9)
+RESULT = {"metric": "sequence_error_reduction_by_attention", "value": round(float(reduction), 4),
+          "target": 0.5}
 print("sequence accuracy:", {k: round(v, 4) for k, v in seq_acc.items()})
 print(RESULT)
-assert RESULT["value"] >= RESULT["target"], f"attention gain {RESULT['value']} below {RESULT['target']}"
+assert RESULT["value"] >= RESULT["target"], f"error reduction {RESULT['value']} below {RESULT['target']}"
