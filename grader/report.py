@@ -93,7 +93,8 @@ def feedback(row: Row, exam: Exam, rule: str) -> str:
         lines += [f"Your result: **{exam.metric} = {r.metric:.4f}**"
                   + (f", rank {g.rank}" if g.rank else "") + "."]
     else:
-        lines += [f"**Your notebook could not be scored: {FAILURE_CLASSES.get(r.failure, r.failure)}.**",
+        lines += [f"**Your notebook could not be scored: {FAILURE_CLASSES.get(r.failure, r.failure)} "
+                  f"(`{r.failure}`).**",
                   "", f"What happened: {r.message}", "",
                   "You keep the points for the descriptive quality of your notebook."]
     if r.parameters:

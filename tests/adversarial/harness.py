@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from grader.execute import ExecutionResult, execute_submission
-from grader.sandbox import Limits
+from grader.sandbox import _ALWAYS_HIDDEN, Limits
 
 from . import fixtures
 
@@ -25,12 +25,33 @@ REPO = Path(__file__).resolve().parents[2]
 PY = sys.executable
 
 
+def _covered_by_the_sandbox(path: Path) -> bool:
+    """True when the sandbox hides the path anyway: /tmp and /home are private, HOME and a few
+    system folders always hidden. A secret placed there would prove nothing about `hide`."""
+    covered = [Path("/tmp"), Path("/home"), Path.home(), *(Path(p) for p in _ALWAYS_HIDDEN)]
+    resolved = path.resolve()
+    return any(resolved == c.resolve() or c.resolve() in resolved.parents for c in covered)
+
+
+def _visible_base() -> Path:
+    # The repository's build folder, unless the clone itself lives under /tmp or HOME (as a CI
+    # checkout may): then a folder under /var/lib or /srv, which the sandbox leaves visible.
+    for base in (REPO / "build" / "sandbox-tests", Path("/var/lib/dl-course-kit-tests"),
+                 Path("/srv/dl-course-kit-tests")):
+        if _covered_by_the_sandbox(base):
+            continue
+        try:
+            base.mkdir(parents=True, exist_ok=True)
+            return base
+        except OSError:
+            continue
+    raise RuntimeError("no folder visible inside the sandbox is writable: cannot test hiding")
+
+
 @contextmanager
 def visible_dir(prefix: str) -> Iterator[Path]:
-    """A folder outside /tmp and /home (which the sandbox covers anyway), so hiding is really tested."""
-    base = REPO / "build" / "sandbox-tests"
-    base.mkdir(parents=True, exist_ok=True)
-    d = Path(tempfile.mkdtemp(prefix=prefix, dir=base))
+    """A folder the sandbox would show if it were not hidden, so hiding is really tested."""
+    d = Path(tempfile.mkdtemp(prefix=prefix, dir=_visible_base()))
     try:
         yield d
     finally:
