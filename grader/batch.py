@@ -46,9 +46,8 @@ def grade_submission(sub: Submission, exam_dir: Path, out_dir: Path, options: Op
     """Run, score and assess one submission; save and return its record."""
     exam = load_exam(exam_dir)
     store = ResultStore(out_dir)
-    files = ([sub.notebook] if sub.notebook else []) + sub.files
     record = Record(sub.student, sub.name, str(sub.notebook.name) if sub.notebook else None,
-                    fingerprint([p for p in files if p.is_file()], exam.folder / "exam.toml"))
+                    _fingerprint(sub, exam))
     started = time.perf_counter()
     try:
         _grade(sub, exam, out_dir, options, record, _split(exam, split))
@@ -58,6 +57,12 @@ def grade_submission(sub: Submission, exam_dir: Path, out_dir: Path, options: Op
     record.seconds = round(time.perf_counter() - started, 1)
     store.save(record)
     return record
+
+
+def _fingerprint(sub: Submission, exam: Exam) -> str:
+    """What decides this submission's grade: its files and the exam spec (see results.fingerprint)."""
+    files = ([sub.notebook] if sub.notebook else []) + sub.files
+    return fingerprint([p for p in files if p.is_file()], exam.folder / "exam.toml")
 
 
 def _split(exam: Exam, split: str) -> Split:
@@ -162,9 +167,7 @@ def grade_class(exam_dir: Path, submissions_dir: Path, out_dir: Path, *, options
     todo, done = [], []
     for sub in subs:
         old = store.load(sub.student)
-        files = ([sub.notebook] if sub.notebook else []) + sub.files
-        current = fingerprint([p for p in files if p.is_file()], exam.folder / "exam.toml")
-        if old and not options.force and old.fingerprint == current:
+        if old and not options.force and old.fingerprint == _fingerprint(sub, exam):
             done.append(old)
         else:
             todo.append(sub)
