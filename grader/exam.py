@@ -20,6 +20,9 @@ SCHEMES = ("linear", "rank", "target")
 PREDICTION_KINDS = ("class_labels", "scores", "values")
 
 
+_MISSING = object()  # marks a required key in _Spec.get
+
+
 class ExamError(ValueError):
     """The exam folder or its exam.toml is invalid; the message names the key."""
 
@@ -123,7 +126,7 @@ def load_exam(folder: Path | str) -> Exam:
     spec.choice("exam.mode", mode, MODES)
 
     def path(key, required=True):
-        value = spec.get(key, str, None if not required else ...)
+        value = spec.get(key, str, _MISSING if required else None)
         return None if value is None else (folder / os.path.expanduser(value)).resolve()
 
     predictions = Predictions(
@@ -209,8 +212,6 @@ def load_exam(folder: Path | str) -> Exam:
         raise ExamError(f"unknown key(s) {', '.join(unknown)}: check the spelling (see CONTRACTS.md)")
     return exam
 
-
-_MISSING = ...
 
 KNOWN_KEYS = {
     "exam": {"title", "task", "mode", "template"},
