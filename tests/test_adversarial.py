@@ -3,16 +3,13 @@ every limit is reported with its own class. Each attack is bounded by itself."""
 
 from __future__ import annotations
 
-import json
-
-import nbformat
 import numpy as np
 import pytest
 
 from grader import sandbox
 from grader.sandbox import Limits
 
-from .adversarial.harness import fake_exam, loopback_server
+from .adversarial.harness import fake_exam, loopback_server, printed_outputs
 
 pytestmark = pytest.mark.skipif(not sandbox.isolation_available()[0], reason="needs bubblewrap")
 
@@ -21,12 +18,6 @@ pytestmark = pytest.mark.skipif(not sandbox.isolation_available()[0], reason="ne
 def exam():
     with fake_exam() as e:
         yield e
-
-
-def _text(path) -> str:
-    """What the executed notebook printed (its outputs, not its source)."""
-    nb = nbformat.read(path, as_version=4)
-    return json.dumps([c.get("outputs", []) for c in nb.cells])
 
 
 @pytest.mark.slow
@@ -50,7 +41,7 @@ def test_print_flood_is_output_too_large(exam):
     assert r.status == "output_too_large", r
     assert r.executed_notebook is not None
     assert r.executed_notebook.stat().st_size < 5 * 2**20 + 2**20 * 5
-    assert "output stopped here" in _text(r.executed_notebook)
+    assert "output stopped here" in printed_outputs(r.executed_notebook)
 
 
 @pytest.mark.timeout(240)
@@ -70,7 +61,7 @@ def test_hidden_labels_cannot_be_read(exam):
     assert r.status == "ok", r
     found = np.load(r.predictions, allow_pickle=True).tolist()
     assert found == ["none"], found
-    text = _text(r.executed_notebook)
+    text = printed_outputs(r.executed_notebook)
     assert exam.marker.decode() not in text and exam.marker.hex() not in text
     assert "blocked" in text and "searched" in text
 
@@ -81,7 +72,7 @@ def test_no_network_to_the_host(exam):
         r = exam.run("network", attack={"hosts": ["127.0.0.1", "localhost"], "port": server["port"]})
     assert r.status == "ok", r
     assert server["accepted"] == 0
-    text = _text(r.executed_notebook)
+    text = printed_outputs(r.executed_notebook)
     assert "CONNECTED" not in text and "blocked 127.0.0.1" in text, text
 
 
@@ -96,7 +87,7 @@ def test_writing_outside_scratch_fails(exam):
     assert other.read_text() == before
     assert exam.labels.is_file() and np.load(exam.labels).tolist() == [exam.marker]
     assert not (exam.out / "new.txt").exists()
-    text = _text(r.executed_notebook)
+    text = printed_outputs(r.executed_notebook)
     assert "WROTE" not in text and "DELETED" not in text
 
 
@@ -113,7 +104,7 @@ def test_symlinked_outputs_are_not_followed(exam):
 def test_monkeypatching_numpy_stays_inside(exam):
     r = exam.run("monkeypatch_numpy")
     assert r.status == "ok", r
-    assert "patched" in _text(r.executed_notebook)
+    assert "patched" in printed_outputs(r.executed_notebook)
     # the grader's own numpy is untouched
     assert np.load(r.predictions).tolist() == [0] * 6
     assert np.mean(np.array([1.0, 3.0])) == 2.0

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import nbformat
 import numpy as np
 import pytest
@@ -13,18 +11,13 @@ from grader.execute import execute_submission
 from grader.sandbox import Limits, SandboxUnavailable
 
 from .adversarial import fixtures
-from .adversarial.harness import fake_exam
+from .adversarial.harness import fake_exam, printed_outputs
 
 
 @pytest.fixture(scope="module")
 def exam():
     with fake_exam() as e:
         yield e
-
-
-def _outputs_text(path) -> str:
-    nb = nbformat.read(path, as_version=4)
-    return json.dumps([c.get("outputs", []) for c in nb.cells])
 
 
 @pytest.mark.timeout(240)
@@ -37,7 +30,7 @@ def test_good_notebook_ok_with_predictions_and_model(exam):
     assert pred.tolist() == (X.reshape(len(X), -1).sum(axis=1) % 10).astype("int64").tolist()
     assert r.model_file.read_bytes() == b"not really a model"
     assert r.predictions.parent == exam.out / "work" / "bob"
-    text = _outputs_text(r.executed_notebook)
+    text = printed_outputs(r.executed_notebook)
     assert "grading True" in text and "saved 6" in text and "README.txt" in text
     nb = nbformat.read(r.executed_notebook, as_version=4)
     injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
@@ -50,7 +43,7 @@ def test_exception_names_the_cell_and_error(exam):
     assert r.status == "exception", r
     assert r.cell_index == 3  # 0-based, in the notebook handed to execute_submission
     assert "Cell 4" in r.message and "ValueError" in r.message and "bad shape 42" in r.message
-    assert r.executed_notebook is not None and "bad shape 42" in _outputs_text(r.executed_notebook)
+    assert r.executed_notebook is not None and "bad shape 42" in printed_outputs(r.executed_notebook)
     assert r.predictions is None
 
 

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import nbformat
 import numpy as np
 
 from grader.execute import ExecutionResult, execute_submission
@@ -154,3 +155,9 @@ def loopback_server() -> Iterator[dict]:
             pass
         srv.close()
         t.join(timeout=5)
+
+
+def printed_outputs(path) -> str:
+    """What an executed notebook printed (its outputs, not its source), as one searchable string."""
+    nb = nbformat.read(path, as_version=4)
+    return json.dumps([c.get("outputs", []) for c in nb.cells])
