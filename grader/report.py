@@ -3,6 +3,11 @@
 OUT/grades.csv           one row per student
 OUT/feedback/<id>.md     what the student gets: grade breakdown, failure explained, rubric evidence
 OUT/leaderboard.html     ranking, metric distribution plot, the grading formula
+
+Names, messages and rubric evidence come from students (a folder named ``=HYPERLINK(...)``, an
+exception message with ``<script>``): every text cell of the CSV that a spreadsheet would read as a
+formula gets a leading ``'`` (OWASP's CSV-injection advice) and text cells are quoted, every string
+in the HTML is escaped, and the Markdown feedback shows them as text, never as HTML or Markdown.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import base64
 import csv
 import html
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,31 +64,75 @@ def write_reports(out_dir: Path, records: list[Record], exam: Exam, manual: dict
     rule = formula(exam.grading, exam.metric, exam.higher_is_better, best_metric(rows, exam))
     _write_csv(out_dir / "grades.csv", rows)
     for row in rows:
-        atomic_write_text(out_dir / "feedback" / f"{row.record.student}.md", feedback(row, exam, rule))
+        atomic_write_text(out_dir / "feedback" / f"{_file_stem(row.record.student)}.md", feedback(row, exam, rule))
     atomic_write_text(out_dir / "leaderboard.html", leaderboard(rows, exam, rule))
     return rows
 
 
+def _file_stem(student: str) -> str:
+    """The student id as a file name: ids from discovery already are; a hand-edited record is not
+    trusted to stay inside the feedback folder."""
+    return re.sub(r"[^A-Za-z0-9_-]", "_", student) or "student"
+
+
+# A cell starting with one of these is a formula to Excel, LibreOffice or Google Sheets (OWASP);
+# the full-width forms too in some locales. Leading blanks are skipped by some importers.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def csv_text(value: str) -> str:
+    """A text cell no spreadsheet evaluates: a leading ' when it could start a formula."""
+    if value.startswith(FORMULA_START) or value.lstrip().startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
 def _write_csv(path: Path, rows: list[Row]) -> None:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, CSV_FIELDS)
+    # text quoted (a ';' in a name cannot start a new cell where ';' is the separator), numbers bare
+    writer = csv.DictWriter(buffer, CSV_FIELDS, quoting=csv.QUOTE_NONNUMERIC)
     writer.writeheader()
     for row in rows:
         r, g = row.record, row.grade
-        writer.writerow({
+        cells = {
             "student": r.student, "name": r.name, "status": r.status, "failure_class": r.failure or "",
             "metric": "" if r.metric is None else f"{r.metric:.4f}", "parameters": r.parameters or "",
             "objective_points": g.objective_points, "quality_points": g.quality_points,
             "quality_source": row.quality_source, "bonus": g.bonus, "total": g.total,
             "final_grade": g.final_grade, "rank": g.rank or "", "message": r.message,
-        })
+        }
+        writer.writerow({k: csv_text(v) if isinstance(v, str) else v for k, v in cells.items()})
     atomic_write_text(path, buffer.getvalue())
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|])")
+_MD_LINE_START = re.compile(r"^(\d+)([.)])")
+
+
+def md_text(value: object) -> str:
+    """Student text inside one line of Markdown (a heading, a table cell, a list item): shown as
+    typed, never as HTML, a link, an image, emphasis or a table column."""
+    text = " ".join(str(value).split())
+    text = html.escape(text, quote=False)  # < > & as entities: no raw HTML, no autolinks
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def md_lines(value: object) -> str:
+    """Student text of several lines (an error message) as one Markdown paragraph, line breaks
+    kept: no line can start a heading, list, quote, code block or table of its own."""
+    lines = []
+    for line in str(value).splitlines():
+        line = md_text(line)
+        if line and line[0] in "#>+-=~":
+            line = "\\" + line
+        lines.append(_MD_LINE_START.sub(r"\1\\\2", line))
+    return "  \n".join(lines)
 
 
 def feedback(row: Row, exam: Exam, rule: str) -> str:
     r, g = row.record, row.grade
     scale = exam.grading.scale
-    lines = [f"# {exam.title} — feedback for {r.name}", "",
+    lines = [f"# {exam.title} — feedback for {md_text(r.name)}", "",
              f"**Grade: {g.total:g} / {scale:g}**" + (f" (including a bonus of {g.bonus:g})" if g.bonus else ""),
              "", "| part | points |", "|---|---|",
              f"| objective ({exam.grading.objective_weight:.0%}): {exam.metric} on the hidden test set "
@@ -93,9 +143,9 @@ def feedback(row: Row, exam: Exam, rule: str) -> str:
         lines += [f"Your result: **{exam.metric} = {r.metric:.4f}**"
                   + (f", rank {g.rank}" if g.rank else "") + "."]
     else:
-        lines += [f"**Your notebook could not be scored: {FAILURE_CLASSES.get(r.failure, r.failure)} "
-                  f"(`{r.failure}`).**",
-                  "", f"What happened: {r.message}", "",
+        lines += [f"**Your notebook could not be scored: {md_text(FAILURE_CLASSES.get(r.failure, r.failure))} "
+                  f"({f'`{r.failure}`' if r.failure in FAILURE_CLASSES else md_text(r.failure)}).**",
+                  "", f"What happened: {md_lines(r.message)}", "",
                   "You keep the points for the descriptive quality of your notebook."]
     if r.parameters:
         lines += [f"Model parameters: {r.parameters:,}" + (f" (budget {exam.limits.max_parameters:,})"
@@ -104,11 +154,12 @@ def feedback(row: Row, exam: Exam, rule: str) -> str:
     if items:
         lines += ["", "## Descriptive quality: what the rubric found", "", "| item | points | evidence |",
                   "|---|---|---|"]
-        lines += [f"| {i['title']} | {i['points']:g} / {i['max_points']:g} | {i['evidence']} |" for i in items]
+        lines += [f"| {md_text(i['title'])} | {i['points']:g} / {i['max_points']:g} | {md_text(i['evidence'])} |"
+                  for i in items]
         if row.quality_source == "manual":
             lines += ["", "Your instructor graded this part by hand; the rubric above is for reference."]
     if r.notes:
-        lines += ["", "## Notes from the grader", ""] + [f"- {n.splitlines()[0]}" for n in r.notes]
+        lines += ["", "## Notes from the grader", ""] + [f"- {md_text((n.splitlines() or [''])[0])}" for n in r.notes]
     lines += ["", "## How the grade is computed", "", rule, ""]
     return "\n".join(lines)
 
@@ -137,13 +188,15 @@ def _histogram_png(rows: list[Row], exam: Exam) -> str:
 
 
 def leaderboard(rows: list[Row], exam: Exam, rule: str) -> str:
-    esc = html.escape
+    def esc(value: object) -> str:
+        return html.escape(str(value), quote=True)
+
     body = []
     for row in rows:
         r, g = row.record, row.grade
         metric = f"{r.metric:.4f}" if r.metric is not None else "—"
         status = "ok" if r.status == "ok" else esc(r.failure or "failed")
-        body.append(f"<tr class='{r.status}'><td>{g.rank or ''}</td><td>{esc(r.name)}</td><td>{metric}</td>"
+        body.append(f"<tr class='{esc(r.status)}'><td>{g.rank or ''}</td><td>{esc(r.name)}</td><td>{metric}</td>"
                     f"<td>{status}</td><td>{g.objective_points:g}</td><td>{g.quality_points:g}</td>"
                     f"<td>{g.bonus:g}</td><td><b>{g.total:g}</b></td><td>{esc(r.message[:160])}</td></tr>")
     failures: dict[str, int] = {}
