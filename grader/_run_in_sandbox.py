@@ -1,12 +1,19 @@
-"""Runs inside the sandbox: executes one notebook with papermill and writes a small status file.
+"""Runs inside the sandbox: executes one notebook with papermill and reports to the grader.
 
-    python -m grader._run_in_sandbox '<json config>'
+    python -I -c 'from grader._run_in_sandbox import main; ...' '<json config>'
 
-Config keys: input, output, status, parameters, cell_timeout, deadline_seconds, max_output_bytes,
-kernel_name, cwd. The status file (JSON) says what happened: {"status": "ok" | "exception" |
-"cell_timeout" | "dead_kernel" | "timeout" | "output_too_large" | "error", "cell_index", "exec_count",
-"ename", "evalue", "detail"}. The student's code runs as the same user in the same sandbox, so the
-grader treats this file as a classification hint only; the sandbox's own limit checks win.
+(``-I``: the scratch folder, the notebook's working directory, is never on this process's import path.)
+
+Config keys: input, parameters, cell_timeout, deadline_seconds, max_output_bytes, kernel_name, cwd.
+
+The report goes through the pipe whose fd is in GRADER_REPORT_FD (see sandbox.run_sandboxed), never
+through a file: the notebook's code runs as the same user in the same sandbox and could forge a file.
+It cannot reach the pipe: the fd is not inherited by the kernel, and this process makes itself
+non-dumpable, so /proc/<pid>/fd and ptrace are closed to the kernel (seccomp also denies ptrace).
+The report is one line of JSON, {"status": "ok" | "exception" | "cell_timeout" | "dead_kernel" |
+"timeout" | "output_too_large" | "error", "cell_index", "exec_count", "ename", "evalue", "detail"},
+then the executed notebook (nbformat JSON), taken from papermill's memory, not from disk.
+The grader still decides the verdict itself (grader.execute): a missing report means the runner died.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ class _State:
         self.output_tripped = False
         self.deadline_hit = False
         self.current_cell: int | None = None
+        self.notebook = None  # the last notebook papermill would have written to disk
 
 
 STATE = _State()
@@ -109,22 +117,48 @@ def _install_hooks(max_output_bytes: int) -> None:
     NotebookExecutionManager.cell_start = cell_start
 
 
-def _write_status(path: str, status: dict) -> None:
-    tmp = f"{path}.tmp"
-    with open(tmp, "w") as fh:
-        json.dump(status, fh)
-    os.replace(tmp, path)
+def _capture_writes() -> None:
+    """papermill writes the notebook to disk as it runs and when it fails; keep it in memory instead."""
+    import papermill.engines
+    import papermill.execute
+
+    def capture(nb, path):
+        STATE.notebook = nb
+
+    papermill.engines.write_ipynb = capture
+    papermill.execute.write_ipynb = capture
 
 
-def _student_index(nb_path: str, index: int | None) -> int | None:
-    """Map a cell index of papermill's notebook (with its injected-parameters cell) to the input's."""
-    if index is None:
-        return None
+def _protect_report_channel(fd: int) -> None:
+    """Keep the report pipe away from the kernel: not inherited, and this process non-dumpable."""
+    import ctypes
+
+    os.set_inheritable(fd, False)
     try:
-        import nbformat
+        ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 0
+    except (OSError, AttributeError):
+        pass
 
-        nb = nbformat.read(nb_path, as_version=4)
-        cells = [c for c in nb.cells if "papermill-error-cell-tag" not in c.get("metadata", {}).get("tags", [])]
+
+def _send_report(fd: int, status: dict) -> None:
+    import nbformat
+
+    body = json.dumps(status).encode() + b"\n"
+    if STATE.notebook is not None:
+        body += nbformat.writes(STATE.notebook).encode()
+    view = memoryview(body)
+    while view:
+        view = view[os.write(fd, view):]
+    os.close(fd)
+
+
+def _student_index(index: int | None) -> int | None:
+    """Map a cell index of papermill's notebook (with its injected-parameters cell) to the input's."""
+    if index is None or STATE.notebook is None:
+        return index
+    try:
+        cells = [c for c in STATE.notebook.cells
+                 if "papermill-error-cell-tag" not in c.get("metadata", {}).get("tags", [])]
         injected = sum(
             1 for c in cells[:index] if "injected-parameters" in c.get("metadata", {}).get("tags", [])
         )
@@ -135,7 +169,8 @@ def _student_index(nb_path: str, index: int | None) -> int | None:
 
 def main(argv: list[str]) -> int:
     cfg = json.loads(argv[0])
-    status_path = cfg["status"]
+    report_fd = int(os.environ.pop("GRADER_REPORT_FD"))
+    _protect_report_channel(report_fd)
     # The kernel must not inherit the runner's import path.
     os.environ.pop("PYTHONPATH", None)
     # jsonschema's optional IRI format checker builds a grammar at import (seconds of CPU); nbformat's
@@ -147,6 +182,7 @@ def main(argv: list[str]) -> int:
     from papermill.exceptions import PapermillExecutionError
 
     _install_hooks(int(cfg["max_output_bytes"]))
+    _capture_writes()
 
     def on_deadline() -> None:
         STATE.deadline_hit = True
@@ -161,7 +197,7 @@ def main(argv: list[str]) -> int:
     started = time.monotonic()
     try:
         papermill.execute_notebook(
-            cfg["input"], cfg["output"], parameters=cfg["parameters"], kernel_name=cfg["kernel_name"],
+            cfg["input"], "executed.ipynb", parameters=cfg["parameters"], kernel_name=cfg["kernel_name"],
             execution_timeout=cfg["cell_timeout"], log_output=False, progress_bar=False, cwd=cfg["cwd"],
             start_timeout=120, request_save_on_cell_execute=True, autosave_cell_every=10,
         )
@@ -182,12 +218,16 @@ def main(argv: list[str]) -> int:
             status["status"] = "output_too_large"
         elif STATE.deadline_hit:
             status["status"] = "timeout"
-    status["cell_index"] = _student_index(cfg["output"], status["cell_index"])
+    status["cell_index"] = _student_index(status["cell_index"])
     status["seconds"] = time.monotonic() - started
     status["output_bytes"] = STATE.output_bytes
-    _write_status(status_path, status)
+    _send_report(report_fd, status)
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+# how the grader starts this module: `python -I -c BOOTSTRAP CONFIG` (the folder that holds the grader
+# package is appended, after the standard library and site-packages, for checkouts run uninstalled)
+BOOTSTRAP = (
+    "import sys; sys.path.append(sys.argv.pop(1)); "
+    "from grader._run_in_sandbox import main; sys.exit(main(sys.argv[1:]))"
+)

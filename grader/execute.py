@@ -1,10 +1,15 @@
 """Execute one submitted notebook with papermill inside the sandbox and classify what happened.
 
 The papermill client and the kernel both run inside the sandbox (grader/_run_in_sandbox.py), in a fresh
-scratch folder holding copies of the student's files. The hidden test inputs are staged (copied) into
-a folder bound read-only, the public data is bound read-only, and everything in ``hide`` is covered.
-After the run, the executed notebook, the predictions file and the model file are copied out of the
-scratch folder into ``work_dir`` -- regular files only, never through a symlink, size-capped.
+scratch folder. The handed-in files (only those the exam declares, already copied by the caller) are
+bound read-only over their names in scratch, so the notebook can read them but not replace them (a model
+counted before the run stays the model that was counted). The hidden test inputs are staged (copied)
+into a folder bound read-only, the public data is bound read-only, and everything in ``hide`` is covered.
+
+The verdict is the grader's own: its limit checks, the runner's exit, and the runner's report, which
+arrives through a pipe the notebook cannot reach (see _run_in_sandbox.py). The executed notebook comes
+from that report too. Only the predictions file and, in retrain mode, the model file are copied out of
+scratch into ``work_dir``: regular files only, never through a symlink, size-capped.
 """
 
 from __future__ import annotations
@@ -21,7 +26,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from grader.sandbox import SANDBOX_HOME, SANDBOX_WORK, Limits, isolation_available, run_sandboxed
+from grader._run_in_sandbox import BOOTSTRAP
+from grader.sandbox import (
+    SANDBOX_HOME,
+    SANDBOX_WORK,
+    UNAVAILABLE_HELP,
+    Limits,
+    SandboxUnavailable,
+    failure_message,
+    isolation_available,
+    run_sandboxed,
+)
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +44,6 @@ STATUSES = ("ok", "timeout", "cell_timeout", "exception", "dead_kernel", "out_of
             "too_many_processes", "output_too_large", "file_too_large", "sandbox_error")
 
 PREDICTIONS_NAME = "predictions.npy"
-_RUNNER_DIR = ".grader"  # in scratch: the runner's status file and executed notebook
 _GRACE_SECONDS = 15.0  # the runner stops the kernel at the time limit; the sandbox kills after this
 
 
@@ -41,7 +55,7 @@ class ExecutionResult:
     seconds: float
     executed_notebook: Path | None  # in work_dir, also on failure (partial outputs)
     predictions: Path | None  # copied out of scratch, or None if absent / not a regular file / too big
-    model_file: Path | None  # the file at MODEL_PATH after the run, copied out likewise
+    model_file: Path | None  # retrain mode: the file at MODEL_PATH after the run, copied out likewise
     isolated: bool
     notes: list[str] = dataclasses.field(default_factory=list)  # for the instructor's log
 
@@ -106,24 +120,23 @@ def copy_out(root: Path, rel: str, dest: Path, max_bytes: int) -> tuple[Path | N
         os.close(fd)
 
 
-def _copy_in(src: Path, dest_dir: Path, notes: list[str], name: str | None = None) -> None:
-    """Copy a handed-in file or folder into scratch; symlinks and special files are skipped."""
-    try:
-        st = os.lstat(src)
-    except OSError as exc:
-        notes.append(f"cannot read {src.name}: {exc}")
-        return
-    target = dest_dir / (name or src.name)
-    if stat.S_ISREG(st.st_mode):
-        fd = os.open(src, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
-        with os.fdopen(fd, "rb") as fin, open(target, "wb") as fout:
-            shutil.copyfileobj(fin, fout, 1 << 20)
-    elif stat.S_ISDIR(st.st_mode):
-        target.mkdir(exist_ok=True)
-        for child in sorted(src.iterdir()):
-            _copy_in(child, target, notes)
-    else:
-        notes.append(f"skipped {src.name}: not a regular file or folder")
+def _bind_handed_in(files: Sequence[Path], scratch: Path, isolated: bool, notes: list[str]) -> list[tuple[Path, str]]:
+    """Make the handed-in files appear in scratch, read-only: bound over an empty placeholder inside
+    bubblewrap; without it (no isolation anyway), a copy with its write permission removed."""
+    binds = []
+    for f in files:
+        f = Path(f)
+        if f.name in (PREDICTIONS_NAME,):
+            notes.append(f"ignored the handed-in {f.name}: the grader writes that name")
+            continue
+        target = scratch / f.name
+        if isolated:
+            target.touch()
+            binds.append((f, f"{SANDBOX_WORK}/{f.name}"))
+        else:
+            shutil.copyfile(f, target, follow_symlinks=False)
+            target.chmod(0o444)
+    return binds
 
 
 def _remove_stale_runs() -> None:
@@ -175,8 +188,6 @@ def _message(status: str, info: dict, *, cell_index: int | None, cell_timeout: f
                 "native library, or killing its own process). Check that the notebook runs from top to "
                 "bottom on your machine.")
     if status == "timeout" and not sandbox_message:
-        from grader.sandbox import failure_message
-
         return failure_message("timeout", limits).rstrip(".") + f"{where}."
     return sandbox_message.rstrip(".") + (f"{where}." if where and status != "sandbox_error" else ".")
 
@@ -194,16 +205,20 @@ def execute_submission(
     limits: Limits,
     cell_timeout: float,
     model_file: str = "model.keras",
+    model_handed_in: bool | None = None,
     hide: Sequence[Path] = (),
     require_isolation: bool = False,
     gpu: bool = False,
 ) -> ExecutionResult:
     """Run ``notebook`` (already normalized: it has a cell tagged ``parameters``) in the sandbox.
 
+    ``student_files``: trusted copies of the handed-in files the exam declares (the caller copied them
+    safely); each appears read-only in the notebook's folder. ``model_handed_in`` (default: whether
+    ``model_file`` is among them): weights mode, the model is input; otherwise the run must write it.
     Injected parameters: GRADING=True, DATA_DIR, TEST_INPUTS, PREDICTIONS_PATH, MODEL_PATH, as paths
-    seen by the notebook. Results land in ``work_dir``: executed.ipynb, predictions.npy and
-    model/<model_file name>. ``hide``: host paths the notebook must not see (labels, exam folder,
-    output folder, other submissions ...); the instructor's HOME is always hidden.
+    seen by the notebook. Results land in ``work_dir``: executed.ipynb, predictions.npy and, when the
+    run writes the model, model/<model_file name>. ``hide``: host paths inside something bound that the
+    notebook must not see (e.g. a dataset in site-packages).
     Raises sandbox.SandboxUnavailable if ``require_isolation`` and bubblewrap cannot be used.
     """
     notebook = Path(notebook)
@@ -212,12 +227,12 @@ def execute_submission(
     rel_model = PurePosixPath(model_file)
     if rel_model.is_absolute() or ".." in rel_model.parts or not rel_model.parts:
         raise ValueError(f"model_file must be a relative path inside the submission: {model_file!r}")
+    if model_handed_in is None:
+        model_handed_in = any(Path(f).name == rel_model.name for f in student_files)
     notes: list[str] = []
     isolated, why = isolation_available()
     if require_isolation and not isolated:
-        from grader.sandbox import _UNAVAILABLE_HELP, SandboxUnavailable
-
-        raise SandboxUnavailable(f"Cannot isolate the notebook: {why}. {_UNAVAILABLE_HELP}")
+        raise SandboxUnavailable(f"Cannot isolate the notebook: {why}. {UNAVAILABLE_HELP}")
 
     executed = work_dir / "executed.ipynb"
     predictions_out = work_dir / PREDICTIONS_NAME
@@ -231,32 +246,24 @@ def execute_submission(
         scratch = tmp_root / "scratch"
         staging = tmp_root / "inputs"
         scratch.mkdir()
-        for f in student_files:
-            if Path(f).name in (PREDICTIONS_NAME, _RUNNER_DIR):
-                notes.append(f"ignored the handed-in {Path(f).name}: the grader writes that name")
-                continue
-            _copy_in(Path(f), scratch, notes)
+        handed_in = _bind_handed_in(student_files, scratch, isolated, notes)
         nb_name = "submission.ipynb"
-        _copy_in(notebook, scratch, notes, name=nb_name)
-        (scratch / _RUNNER_DIR).mkdir(exist_ok=True)
+        shutil.copyfile(notebook, scratch / nb_name, follow_symlinks=False)
         staged = _stage(Path(test_inputs), staging)
 
         if isolated:
             inside_work = SANDBOX_WORK
             inside_inputs = f"{SANDBOX_HOME}/test_inputs"
             inside_data = f"{SANDBOX_HOME}/data"
-            readonly = [(staging, inside_inputs), (Path(public_data), inside_data)]
+            readonly = [(staging, inside_inputs), (Path(public_data), inside_data), *handed_in]
             test_inputs_param = f"{inside_inputs}/{staged.name}"
         else:  # the fallback runs on the host: host paths
             inside_work = str(scratch)
             inside_data = str(Path(public_data).resolve())
             readonly = []
             test_inputs_param = str(staged)
-        runner_dir = f"{inside_work}/{_RUNNER_DIR}"
         config = {
             "input": f"{inside_work}/{nb_name}",
-            "output": f"{runner_dir}/executed.ipynb",
-            "status": f"{runner_dir}/status.json",
             "parameters": {
                 "GRADING": True,
                 "DATA_DIR": inside_data,
@@ -271,70 +278,41 @@ def execute_submission(
             "cwd": inside_work,
         }
         package_parent = str(Path(__file__).resolve().parent.parent)
-        cmd = [sys.executable, "-m", "grader._run_in_sandbox", json.dumps(config)]
-        env = {"PYTHONPATH": package_parent, "JUPYTER_PLATFORM_DIRS": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+        cmd = [sys.executable, "-I", "-c", BOOTSTRAP, package_parent, json.dumps(config)]
+        env = {"JUPYTER_PLATFORM_DIRS": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
         box_limits = dataclasses.replace(limits, wall_seconds=limits.wall_seconds + _GRACE_SECONDS)
+        report_cap = limits.max_output_bytes + notebook.stat().st_size + 20 * 2**20
         sandbox = run_sandboxed(cmd, scratch=scratch, readonly=readonly, hide=list(hide), limits=box_limits,
-                                env=env, require_isolation=require_isolation, gpu=gpu)
-        try:
-            (work_dir / "sandbox.log").write_text(
-                f"isolated={sandbox.isolated} limits={sandbox.limits_enforced_by} "
-                f"returncode={sandbox.returncode} failure={sandbox.failure} seconds={sandbox.seconds:.1f} "
-                f"peak_memory={sandbox.peak_memory_bytes}\n--- stdout (tail)\n{sandbox.stdout}\n"
-                f"--- stderr (tail)\n{sandbox.stderr}\n")
-        except OSError:
-            pass
-
-        # what the runner says happened (a hint only: the notebook could have written this file)
-        info: dict = {}
-        fd = _open_beneath(scratch, f"{_RUNNER_DIR}/status.json")
-        if fd is not None:
-            try:
-                with os.fdopen(fd, "rb") as fh:
-                    info = json.loads(fh.read(65536) or b"{}")
-                if not isinstance(info, dict):
-                    info = {}
-            except (OSError, ValueError):
-                info = {}
-        runner_status = str(info.get("status") or "")
+                                env=env, require_isolation=require_isolation, gpu=gpu,
+                                report_max_bytes=report_cap)
+        _write_log(work_dir / "sandbox.log", sandbox)
+        info, executed_nb = _read_report(sandbox.report)
+        status, detail = _verdict(sandbox, info, executed_nb)
+        if detail:
+            notes.append(detail)
         cell_index = info.get("cell_index")
         if not isinstance(cell_index, int) or cell_index < 0:
             cell_index = None
-
-        if sandbox.failure:
-            status = sandbox.failure
-        elif runner_status in ("ok", "exception", "cell_timeout", "dead_kernel", "timeout",
-                               "output_too_large"):
-            status = runner_status
-        elif runner_status == "error":
-            status = "sandbox_error"
-            notes.append(f"runner error: {info.get('detail', '')}")
-        elif sandbox.returncode not in (0, None):
-            # the runner itself was killed or crashed before writing its status (e.g. the notebook
-            # killed its parent process)
-            status = "dead_kernel"
-        else:
-            status = "sandbox_error"
         if status == "sandbox_error" and not sandbox.failure:
-            from grader.sandbox import failure_message
-
             tail = (sandbox.stderr.strip().splitlines() or [""])[-1][:300]
             sandbox_message = failure_message("sandbox_error", limits, tail)
+        elif sandbox.failure == "timeout":  # say the limit the instructor set, not the grace
+            sandbox_message = failure_message("timeout", limits)
         else:
             sandbox_message = sandbox.message if sandbox.failure else ""
-            if sandbox.failure == "timeout":  # say the limit the instructor set, not the grace
-                from grader.sandbox import failure_message
 
-                sandbox_message = failure_message("timeout", limits)
-
-        notebook_out, _ = copy_out(scratch, f"{_RUNNER_DIR}/executed.ipynb", executed,
-                                   limits.max_output_bytes + 20 * 2**20)
+        notebook_out = None
+        if executed_nb is not None:
+            executed.write_bytes(executed_nb)
+            notebook_out = executed
         preds, why = copy_out(scratch, PREDICTIONS_NAME, predictions_out, limits.max_file_bytes)
         if preds is None and why != "missing":
             notes.append(f"predictions file rejected: {why}")
-        model, why = copy_out(scratch, str(rel_model), model_out, limits.max_file_bytes)
-        if model is None and why != "missing":
-            notes.append(f"model file rejected: {why}")
+        model = None
+        if not model_handed_in:
+            model, why = copy_out(scratch, str(rel_model), model_out, limits.max_file_bytes)
+            if model is None and why != "missing":
+                notes.append(f"model file rejected: {why}")
 
         return ExecutionResult(
             status=status,
@@ -350,3 +328,63 @@ def execute_submission(
         )
     finally:
         shutil.rmtree(tmp_root, ignore_errors=True)
+
+
+_RUNNER_STATUSES = ("ok", "exception", "cell_timeout", "dead_kernel", "timeout", "output_too_large")
+
+
+def _read_report(report: bytes | None) -> tuple[dict, bytes | None]:
+    """(the runner's status, the executed notebook's bytes) from its report; ({}, None) if none."""
+    if not report:
+        return {}, None
+    head, _, body = report.partition(b"\n")
+    try:
+        info = json.loads(head)
+    except ValueError:
+        return {}, None
+    return (info if isinstance(info, dict) else {}), (body or None)
+
+
+def _has_error_output(executed_nb: bytes | None) -> bool:
+    """Whether a code cell of the executed notebook shows an error (a traceback)."""
+    if not executed_nb:
+        return False
+    try:
+        nb = json.loads(executed_nb)
+        cells = [c for c in nb.get("cells", []) if c.get("cell_type") == "code"
+                 and "raises-exception" not in c.get("metadata", {}).get("tags", [])]  # errors shown on purpose
+        return any(o.get("output_type") == "error" for c in cells for o in c.get("outputs", []))
+    except (ValueError, AttributeError, TypeError):
+        return False
+
+
+def _verdict(sandbox, info: dict, executed_nb: bytes | None) -> tuple[str, str]:
+    """(status, note for the instructor): the grader's own limit checks first, then the runner's exit
+    and report. A runner that did not report (killed by the notebook, or crashed) is a dead kernel."""
+    if sandbox.failure:
+        return sandbox.failure, ""
+    runner_status = str(info.get("status") or "")
+    if not info:
+        if sandbox.returncode not in (0, None):
+            return "dead_kernel", "the runner ended without a report (killed or crashed)"
+        return "sandbox_error", "the runner ended without a report"
+    if runner_status == "error":
+        return "sandbox_error", f"runner error: {info.get('detail', '')}"
+    if runner_status not in _RUNNER_STATUSES:
+        return "sandbox_error", f"unknown runner status {runner_status[:50]!r}"
+    if sandbox.returncode != 0:
+        return "dead_kernel", f"the runner exited with status {sandbox.returncode} after reporting"
+    if runner_status == "ok" and _has_error_output(executed_nb):
+        return "exception", "the executed notebook shows an error output"
+    return runner_status, ""
+
+
+def _write_log(path: Path, sandbox) -> None:
+    try:
+        path.write_text(
+            f"isolated={sandbox.isolated} limits={sandbox.limits_enforced_by} "
+            f"returncode={sandbox.returncode} failure={sandbox.failure} seconds={sandbox.seconds:.1f} "
+            f"peak_memory={sandbox.peak_memory_bytes}\n--- stdout (tail)\n{sandbox.stdout}\n"
+            f"--- stderr (tail)\n{sandbox.stderr}\n")
+    except OSError:
+        pass

@@ -85,14 +85,14 @@ def test_handed_in_predictions_are_ignored(exam, tmp_path):
                            limits=Limits(wall_seconds=180), cell_timeout=60, hide=exam.hide())
     assert r.status == "dead_kernel"
     assert r.predictions is None  # never the stale file handed in
-    assert r.model_file.read_bytes() == b"handed in"
+    assert r.model_file is None  # a handed-in model is input, counted before the run: never copied back
     assert any("predictions.npy" in n for n in r.notes)
 
 
 @pytest.mark.timeout(240)
 def test_without_bubblewrap_runs_unisolated_or_refuses(exam, monkeypatch):
-    monkeypatch.setattr(sandbox, "_bwrap_executable", lambda: None)
-    monkeypatch.setattr(sandbox, "_warned", True)  # the loud warning is tested in test_sandbox
+    monkeypatch.setattr(sandbox.bwrap, "bwrap_executable", lambda: None)
+    monkeypatch.setattr(sandbox.run, "_warned", True)  # the loud warning is tested in test_sandbox
     with pytest.raises(SandboxUnavailable):
         execute_submission(exam.submissions / "x.ipynb", student_files=[], public_data=exam.public,
                            test_inputs=exam.test_inputs, work_dir=exam.out / "work" / "refused",

@@ -1,18 +1,15 @@
 """Run one command isolated from the grading machine, with resource limits.
 
-Isolation uses bubblewrap (``bwrap``): new user, mount, pid, network, IPC, UTS and cgroup namespaces,
-a read-only view of the system, a private HOME and /tmp, the scratch folder as the only persistent
-writable place, and the grader's secrets (hidden labels, exam folder, other submissions, output folder,
-the instructor's HOME ...) covered by empty file systems.
-
-Limits use cgroups (v1 or v2) when a writable cgroup tree is available: memory (the OOM killer acts
-inside the group and the grader reads the OOM count) and pids (processes *and threads*, as the kernel
-counts them). Without cgroups, a watchdog polls the process tree with psutil (RSS and number of tasks)
-and kills it: weaker, because a fast allocation can overshoot between two polls and a process that
-escapes the tree (double fork + setsid) escapes the watchdog. File sizes use RLIMIT_FSIZE in the child
-plus a size check of the scratch folder; the captured output is counted and capped by the grader.
+Isolation uses bubblewrap (``bwrap``, see bwrap.py): new user, mount, pid, network, IPC, UTS and cgroup
+namespaces, an allow-list file system, no capabilities and a seccomp filter (seccomp.py). Limits use
+cgroups (cgroups.py) and fall back on a psutil watchdog. File sizes use RLIMIT_FSIZE in the child plus a
+size and count check of the scratch folder; the captured output is counted and capped by the grader.
 The whole wall time is enforced by killing everything: the pid namespace (killing bubblewrap kills
 every process inside), the cgroup, and the process group.
+
+Nothing from the scratch folder ever runs in a trusted process: the small launcher that joins the cgroups
+and execs bubblewrap runs as ``python -I -S`` from ``/`` (no current folder or PYTHON* variable on its
+import path), and bubblewrap enters the scratch folder only inside the sandbox.
 
 Never an address-space limit (RLIMIT_AS): TensorFlow reserves huge virtual ranges and would fail.
 
@@ -21,8 +18,7 @@ See the README, section "Security model", for what this protects against and wha
 
 from __future__ import annotations
 
-import functools
-import glob
+import json
 import logging
 import os
 import shutil
@@ -33,37 +29,21 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from grader.sandbox import bwrap as bw
+from grader.sandbox import seccomp
+from grader.sandbox.cgroups import Cgroups
+from grader.sandbox.limits import Limits, SandboxResult, failure_message
+
 log = logging.getLogger(__name__)
-
-#: Where the student's HOME and scratch folder appear inside the sandbox.
-SANDBOX_BASE = "/home" if os.path.isdir("/home") else "/tmp"
-SANDBOX_HOME = f"{SANDBOX_BASE}/student"
-SANDBOX_WORK = f"{SANDBOX_HOME}/work"
-SANDBOX_UID = 1000
-
-FAILURES = (
-    "timeout",
-    "out_of_memory",
-    "too_many_processes",
-    "output_too_large",
-    "file_too_large",
-    "sandbox_error",
-)
 
 _TAIL_BYTES = 64 * 1024  # how much of stdout / stderr the result keeps (the end of it)
 _POLL = 0.1  # seconds between two checks of the running command
 _SCAN_EVERY = 1.0  # seconds between two size checks of the scratch folder
-_SCAN_MAX_ENTRIES = 200_000
-
-# Host folders that are always covered inside the sandbox (sockets of system services, other users'
-# files, temporary files of other programs). /tmp and the sandbox base (/home) get a private tmpfs.
-_ALWAYS_HIDDEN = ("/run", "/var/run", "/var/tmp", "/root", "/var/lib/docker", "/var/spool")
+NEUTRAL_CWD = "/"  # where trusted helper processes start: never a folder a student wrote into
 
 
 class SandboxUnavailable(RuntimeError):
@@ -74,144 +54,16 @@ class SandboxWarning(UserWarning):
     """Emitted when a command runs without filesystem / network isolation."""
 
 
-@dataclass(frozen=True)
-class Limits:
-    wall_seconds: float = 900
-    memory_bytes: int = 4 * 2**30
-    max_processes: int = 256
-    max_output_bytes: int = 50 * 2**20  # captured stdout/stderr and notebook outputs
-    max_file_bytes: int = 500 * 2**20  # files written in scratch (RLIMIT_FSIZE per file + total size check)
-
-
-@dataclass
-class SandboxResult:
-    returncode: int | None
-    failure: str | None  # None or one of FAILURES
-    message: str  # a sentence a student can act on
-    seconds: float
-    stdout: str  # tail, capped
-    stderr: str  # tail, capped
-    isolated: bool  # True when bubblewrap was used
-    limits_enforced_by: str = ""  # e.g. "cgroup v1 (memory, pids)" or "watchdog (psutil)"
-    peak_memory_bytes: int | None = None
-
-
-# --------------------------------------------------------------------------------------------------
-# messages
-
-
-def _human_bytes(n: float) -> str:
-    for unit, size in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
-        if n >= size:
-            return f"{n / size:.1f} {unit}"
-    return f"{int(n)} bytes"
-
-
-def _human_seconds(s: float) -> str:
-    if s >= 120:
-        return f"{s / 60:.1f} minutes"
-    return f"{s:g} seconds"
-
-
-def failure_message(failure: str | None, limits: Limits, detail: str = "") -> str:
-    """A sentence a student can act on, for one failure class of the sandbox."""
-    if failure is None:
-        return "The notebook ran to the end."
-    if failure == "timeout":
-        return (
-            f"The notebook ran for more than {_human_seconds(limits.wall_seconds)} (the time limit for the "
-            "whole notebook) and was stopped. Make it faster: fewer epochs, a smaller model, or less work "
-            "when GRADING is True."
-        )
-    if failure == "out_of_memory":
-        return (
-            f"The notebook used more than {_human_bytes(limits.memory_bytes)} of memory and was stopped. "
-            "Reduce batch size or model size, and do not keep copies of large arrays."
-        )
-    if failure == "too_many_processes":
-        return (
-            f"The notebook started more than {limits.max_processes} processes or threads and was stopped. "
-            "Do not start many worker processes (e.g. multiprocessing, workers=, use_multiprocessing=True)."
-        )
-    if failure == "output_too_large":
-        return (
-            f"The notebook printed more than {_human_bytes(limits.max_output_bytes)} of output and was "
-            "stopped. Print less: e.g. fit(..., verbose=2) or verbose=0, and no printing inside loops."
-        )
-    if failure == "file_too_large":
-        return (
-            f"The notebook wrote more than {_human_bytes(limits.max_file_bytes)} of files and was stopped. "
-            "Save only the predictions and the model file."
-        )
-    if failure == "sandbox_error":
-        return (
-            "The grader could not run the notebook in its sandbox"
-            + (f" ({detail})" if detail else "")
-            + ". This is not a problem of your notebook; please tell your instructor."
-        )
-    return detail or failure
-
-
-# --------------------------------------------------------------------------------------------------
-# bubblewrap
-
-
-def _bwrap_executable() -> str | None:
-    """The bwrap program, or None. (Tests monkeypatch this to simulate a machine without it.)"""
-    return shutil.which("bwrap")
-
-
-_FEATURES: dict[str, set[str]] = {}  # bwrap path -> optional options it supports (older ones lack some)
-
-
-@functools.lru_cache(maxsize=8)
-def _probe(bwrap: str) -> tuple[bool, str, tuple[str, ...]]:
-    """Try bwrap for real: (works, description or error, extra namespace flags that worked)."""
-    try:
-        version = subprocess.run(
-            [bwrap, "--version"], capture_output=True, text=True, timeout=10
-        ).stdout.strip() or "bubblewrap"
-    except (OSError, subprocess.SubprocessError) as exc:
-        return False, f"bwrap cannot be started: {exc}", ()
-    try:
-        helptext = subprocess.run([bwrap, "--help"], capture_output=True, text=True, timeout=10).stdout
-    except (OSError, subprocess.SubprocessError):
-        helptext = ""
-    _FEATURES[bwrap] = {f for f in ("--size", "--perms", "--disable-userns") if f in helptext}
-    base = ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-all",
-            "--die-with-parent", "--new-session"]
-    attempts = [
-        (("--unshare-user", "--disable-userns", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID)),
-         "user namespace"),
-        (("--unshare-user", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID)), "user namespace"),
-        ((), "no user namespace"),
-    ]
-    if "--disable-userns" not in _FEATURES[bwrap]:
-        attempts = attempts[1:]
-    errors = []
-    for extra, what in attempts:
-        cmd = [bwrap, *base, *extra, "--cap-drop", "ALL", "--", "/bin/sh", "-c", "exit 0"]
-        try:
-            p = subprocess.run(cmd, capture_output=True, text=True, timeout=20)
-        except (OSError, subprocess.SubprocessError) as exc:
-            errors.append(str(exc))
-            continue
-        if p.returncode == 0:
-            return True, f"{version} ({what})", extra
-        errors.append(p.stderr.strip() or f"exit status {p.returncode}")
-    return False, "bwrap does not work here: " + "; ".join(dict.fromkeys(errors)), ()
-
-
 def isolation_available() -> tuple[bool, str]:
     """(True, "bubblewrap 0.8.0 (user namespace)") or (False, why not)."""
-    bwrap = _bwrap_executable()
+    bwrap = bw.bwrap_executable()
     if not bwrap:
         return False, "bubblewrap (bwrap) is not installed"
-    ok, what, _ = _probe(bwrap)
+    ok, what, _ = bw.probe(bwrap)
     return ok, what
 
 
-_UNAVAILABLE_HELP = (
+UNAVAILABLE_HELP = (
     "Without bubblewrap the notebook runs with resource limits only: it can read every file the "
     "grader can read (hidden labels included), write wherever the grader can write, and use the network. "
     "Install bubblewrap (apt-get install bubblewrap) and allow user namespaces "
@@ -223,7 +75,7 @@ _warned = False
 
 def _warn_unisolated(why: str) -> None:
     global _warned
-    text = f"SANDBOX NOT ISOLATED: {why}. {_UNAVAILABLE_HELP}"
+    text = f"SANDBOX NOT ISOLATED: {why}. {UNAVAILABLE_HELP}"
     log.warning(text)
     if not _warned:
         _warned = True
@@ -231,366 +83,73 @@ def _warn_unisolated(why: str) -> None:
         print("\n" + "!" * 100 + "\n" + text + "\n" + "!" * 100 + "\n", file=sys.stderr)
 
 
-def _runtime_paths() -> list[Path]:
-    """Folders the sandboxed grader runner needs even when they lie under a hidden folder."""
-    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
-             os.path.dirname(os.path.realpath(sys.executable)), str(Path(__file__).resolve().parent)}
-    return sorted({Path(os.path.realpath(p)) for p in paths if p and os.path.isdir(p)})
-
-
-def _is_under(path: Path, root: Path) -> bool:
-    return path == root or root in path.parents
-
-
-def gpu_devices() -> list[str]:
-    """NVIDIA and DRI device nodes present on this machine (bound into the sandbox when gpu=True)."""
-    found = sorted(glob.glob("/dev/nvidia*")) + (["/dev/dri"] if os.path.exists("/dev/dri") else [])
-    return [d for d in found if os.path.exists(d)]
-
-
-def _bwrap_args(
-    bwrap: str,
-    ns_flags: Sequence[str],
-    *,
-    scratch: Path,
-    readonly: Sequence[tuple[Path, str]],
-    hide: Sequence[Path],
-    env: Mapping[str, str],
-    limits: Limits,
-    devices: Sequence[str],
-) -> list[str]:
-    args = [bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
-    for dev in devices:
-        args += ["--dev-bind", dev, dev]
-    features = _FEATURES.get(bwrap, set())
-    tmp_size = ["--size", str(max(limits.max_file_bytes, 64 * 2**20))] if "--size" in features else []
-    private = [Path("/tmp"), Path(SANDBOX_BASE)]
-    for p in dict.fromkeys(private):
-        args += [*tmp_size, "--tmpfs", str(p)]
-    args += ["--dir", SANDBOX_HOME]
-
-    # Hidden paths: resolved on the host (a symlink is hidden through its target), skipping those
-    # already inside a private tmpfs. Folders get an empty tmpfs (made read-only at the end), files
-    # /dev/null.
-    hidden_dirs: list[Path] = []
-    hidden_files: list[Path] = []
-    user_hide = [Path(os.path.realpath(os.path.expanduser(str(h)))) for h in hide]
-    candidates = [Path(os.path.realpath(p)) for p in (*_ALWAYS_HIDDEN, Path.home())] + user_hide
-    for h in dict.fromkeys(candidates):
-        if not os.path.lexists(h) or any(_is_under(h, p) for p in private):
-            continue
-        if h == Path("/"):
-            raise ValueError("cannot hide /")
-        (hidden_dirs if h.is_dir() else hidden_files).append(h)
-
-    def hide_args(dirs: Iterable[Path], files: Iterable[Path]) -> list[str]:
-        out: list[str] = []
-        for d in dirs:
-            out += ["--perms", "0755"] if "--perms" in features else []
-            out += ["--size", str(2**20)] if "--size" in features else []
-            out += ["--tmpfs", str(d)]
-        for f in files:
-            out += ["--ro-bind", "/dev/null", str(f)]
-        return out
-
-    # parents before children, so that a nested hide is not undone by its parent's tmpfs
-    hidden_dirs.sort(key=lambda p: len(p.parts))
-    args += hide_args(hidden_dirs, hidden_files)
-    covered = hidden_dirs + private
-    rebinds = [p for p in _runtime_paths() if any(_is_under(p, c) for c in covered)]
-    rebinds.sort(key=lambda p: len(p.parts))
-    for p in rebinds:
-        args += ["--ro-bind", str(p), str(p)]
-    # a hidden path inside something re-bound is hidden again
-    args += hide_args(
-        [d for d in hidden_dirs if any(_is_under(d, r) and d != r for r in rebinds)],
-        [f for f in hidden_files if any(_is_under(f, r) for r in rebinds)],
-    )
-
-    args += ["--bind", str(scratch), SANDBOX_WORK]
-    for src, dst in readonly:
-        args += ["--ro-bind", str(Path(src).resolve()), str(dst)]
-    for d in hidden_dirs:
-        args += ["--remount-ro", str(d)]
-
-    args += list(ns_flags)
-    args += ["--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
-             "--hostname", "sandbox", "--chdir", SANDBOX_WORK, "--clearenv"]
-    for k, v in env.items():
-        args += ["--setenv", k, v]
-    return args
-
-
-# --------------------------------------------------------------------------------------------------
-# cgroups
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text()
-    except OSError:
-        return ""
-
-
-def _kv(text: str) -> dict[str, int]:
-    out = {}
-    for line in text.splitlines():
-        parts = line.split()
-        if len(parts) == 2 and parts[1].lstrip("-").isdigit():
-            out[parts[0]] = int(parts[1])
-    return out
-
-
-def _own_cgroup(controller: str | None) -> str:
-    """This process's cgroup path for a v1 controller, or the v2 path when controller is None."""
-    for line in _read(Path("/proc/self/cgroup")).splitlines():
-        hid, ctrls, path = line.split(":", 2)
-        if controller is None and hid == "0":
-            return path
-        if controller is not None and controller in ctrls.split(","):
-            return path
-    return "/"
-
-
-class _Cgroups:
-    """Memory and pids cgroups for one run (v1 or v2); each controller may be missing."""
-
-    def __init__(self, limits: Limits):
-        self.limits = limits
-        self.version = ""
-        self.memory: Path | None = None
-        self.pids: Path | None = None
-        self.dirs: list[Path] = []
-        name = f"grader-{os.getpid()}-{uuid.uuid4().hex[:10]}"
-        root = Path("/sys/fs/cgroup")
-        try:
-            if (root / "cgroup.controllers").exists():
-                self._setup_v2(root, name)
-            else:
-                self._setup_v1(root, name)
-        except OSError as exc:  # pragma: no cover - depends on the machine
-            log.info("cgroup setup failed: %s", exc)
-
-    @staticmethod
-    def _remove_stale(parent: Path) -> None:
-        """Remove empty cgroups left by a grader process that was killed (its pid is gone)."""
-        try:
-            for d in parent.glob("grader-*-*"):
-                pid = d.name.split("-")[1]
-                if pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
-                    try:
-                        d.rmdir()
-                    except OSError:
-                        pass
-        except OSError:
-            pass
-
-    # v1: one hierarchy per controller
-    def _mkdir_v1(self, controller: str, name: str) -> Path | None:
-        mount = Path("/sys/fs/cgroup") / controller
-        if not (mount / "cgroup.procs").exists():
-            return None
-        for parent in (mount / _own_cgroup(controller).lstrip("/"), mount):
-            if not parent.is_dir():
-                continue
-            self._remove_stale(parent)
-            try:
-                d = parent / name
-                d.mkdir()
-                self.dirs.append(d)
-                return d
-            except OSError:
-                continue
-        return None
-
-    def _setup_v1(self, root: Path, name: str) -> None:
-        mem = self._mkdir_v1("memory", name)
-        if mem is not None:
-            try:
-                (mem / "memory.limit_in_bytes").write_text(str(self.limits.memory_bytes))
-                if (mem / "memory.memsw.limit_in_bytes").exists():
-                    try:
-                        (mem / "memory.memsw.limit_in_bytes").write_text(str(self.limits.memory_bytes))
-                    except OSError:
-                        pass
-                try:
-                    (mem / "memory.swappiness").write_text("0")
-                except OSError:
-                    pass
-                self.memory = mem
-            except OSError as exc:
-                log.info("memory cgroup v1 not usable: %s", exc)
-        pids = self._mkdir_v1("pids", name)
-        if pids is not None:
-            try:
-                (pids / "pids.max").write_text(str(self.limits.max_processes))
-                self.pids = pids
-            except OSError as exc:
-                log.info("pids cgroup v1 not usable: %s", exc)
-        if self.memory or self.pids:
-            self.version = "v1"
-
-    def _setup_v2(self, root: Path, name: str) -> None:
-        own = root / _own_cgroup(None).lstrip("/")
-        for parent in (own, root):
-            self._remove_stale(parent)
-            try:
-                d = parent / name
-                d.mkdir()
-            except OSError:
-                continue
-            self.dirs.append(d)
-            have = set(_read(d / "cgroup.controllers").split())
-            if not {"memory", "pids"} <= have:
-                try:  # only possible when the parent holds no process itself
-                    (parent / "cgroup.subtree_control").write_text("+memory +pids")
-                except OSError:
-                    pass
-            if (d / "memory.max").exists():
-                (d / "memory.max").write_text(str(self.limits.memory_bytes))
-                try:
-                    (d / "memory.swap.max").write_text("0")
-                except OSError:
-                    pass
-                self.memory = d
-            if (d / "pids.max").exists():
-                (d / "pids.max").write_text(str(self.limits.max_processes))
-                self.pids = d
-            if self.memory or self.pids:
-                self.version = "v2"
-                return
-            self._rmdir(d)
-            self.dirs.remove(d)
-
-    @property
-    def procs_files(self) -> list[str]:
-        return [str(d / "cgroup.procs") for d in dict.fromkeys(x for x in (self.memory, self.pids) if x)]
-
-    def describe(self) -> str:
-        parts = [n for n, d in (("memory", self.memory), ("pids", self.pids)) if d]
-        return f"cgroup {self.version} ({', '.join(parts)})" if parts else ""
-
-    def members(self) -> set[int]:
-        pids: set[int] = set()
-        for f in self.procs_files:
-            pids |= {int(x) for x in _read(Path(f)).split() if x.isdigit()}
-        return pids
-
-    def kill_all(self) -> None:
-        for d in self.dirs:
-            if (d / "cgroup.kill").exists():
-                try:
-                    (d / "cgroup.kill").write_text("1")
-                except OSError:
-                    pass
-        for _ in range(100):
-            members = self.members()
-            if not members:
-                return
-            for pid in members:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except OSError:
-                    pass
-            time.sleep(0.02)
-
-    def oom_killed(self) -> bool:
-        if self.memory is None:
-            return False
-        if self.version == "v1":
-            ctl = _kv(_read(self.memory / "memory.oom_control"))
-            if "oom_kill" not in ctl:  # kernels before 4.13: the limit was reached and held
-                peak = self.peak_memory() or 0
-                failcnt = _kv("failcnt " + _read(self.memory / "memory.failcnt").strip()).get("failcnt", 0)
-                return failcnt > 0 and peak >= 0.98 * self.limits.memory_bytes
-            return ctl.get("oom_kill", 0) > 0 or ctl.get("under_oom", 0) > 0
-        return _kv(_read(self.memory / "memory.events")).get("oom_kill", 0) > 0
-
-    def pids_limit_hit(self) -> bool:
-        if self.pids is None:
-            return False
-        return _kv(_read(self.pids / "pids.events")).get("max", 0) > 0
-
-    def peak_memory(self) -> int | None:
-        if self.memory is None:
-            return None
-        f = "memory.max_usage_in_bytes" if self.version == "v1" else "memory.peak"
-        text = _read(self.memory / f).strip()
-        return int(text) if text.isdigit() else None
-
-    @staticmethod
-    def _rmdir(d: Path) -> None:
-        for _ in range(50):
-            try:
-                d.rmdir()
-                return
-            except FileNotFoundError:
-                return
-            except OSError:
-                time.sleep(0.05)
-        log.warning("could not remove cgroup %s", d)
-
-    def cleanup(self) -> None:
-        self.kill_all()
-        for d in reversed(self.dirs):
-            self._rmdir(d)
-
-
-# --------------------------------------------------------------------------------------------------
-# running
-
-
 # Joins the cgroups, sets the per-file size limit and execs the command (no preexec_fn: the grader
-# may have threads).
+# may have threads). Run as `python -I -S -c` from NEUTRAL_CWD: it imports only the standard library.
 _LAUNCHER = r"""
 import ctypes, os, resource, signal, sys
 cfg = sys.argv[1].split("\n") if sys.argv[1] else []
-fsize = int(sys.argv[2])
+fsize, parent, chdir = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 # die with the grader (bubblewrap's --die-with-parent only ties the sandbox to bubblewrap)
 try:
     ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
 except Exception:
     pass
-if os.getppid() != int(sys.argv[3]):
+if os.getppid() != parent:
     sys.exit(125)
 for f in cfg:
     with open(f, "w") as fh:
         fh.write(str(os.getpid()))
 resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
 resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-os.execvp(sys.argv[4], sys.argv[4:])
+if chdir:
+    os.chdir(chdir)
+os.execvp(sys.argv[5], sys.argv[5:])
 """
 
 
 class _Tail(threading.Thread):
-    """Reads one pipe to its end, counting every byte and keeping only the tail."""
+    """Reads one pipe to its end, counting every byte and keeping only the tail (or, with
+    ``keep_head``, the first ``keep_head`` bytes: the report of the runner)."""
 
-    def __init__(self, stream):
+    def __init__(self, stream, keep_head: int = 0):
         super().__init__(daemon=True)
         self.stream = stream
+        self.keep_head = keep_head
         self.total = 0
         self.buf = bytearray()
 
     def run(self) -> None:
+        read = getattr(self.stream, "read1", None) or self.stream.read
         try:
             while True:
-                chunk = self.stream.read1(1 << 16) if hasattr(self.stream, "read1") else self.stream.read(1 << 16)
+                chunk = read(1 << 16)
                 if not chunk:
                     break
                 self.total += len(chunk)
+                if self.keep_head:
+                    if len(self.buf) < self.keep_head:
+                        self.buf += chunk[: self.keep_head - len(self.buf)]
+                    continue  # past the cap: drain, so the writer never blocks
                 self.buf += chunk
                 if len(self.buf) > 2 * _TAIL_BYTES:
                     del self.buf[: len(self.buf) - _TAIL_BYTES]
         except (OSError, ValueError):
             pass
 
+    @property
+    def overflowed(self) -> bool:
+        return bool(self.keep_head) and self.total > self.keep_head
+
     def text(self) -> str:
         data = bytes(self.buf[-_TAIL_BYTES:])
         return data.decode("utf-8", errors="replace")
 
 
-def _scan_size(root: Path, per_file_limit: int) -> tuple[int, bool]:
-    """(total bytes of regular files under root, True if one file reached the per-file limit)."""
+def scan_scratch(root: Path, limits: Limits) -> tuple[int, bool, int]:
+    """(bytes of regular files under root, True if one file reached the per-file limit, entries seen).
+
+    Stops counting one entry past ``limits.max_files``: that alone is a failure, and a folder of a
+    million files must not make the grader walk it."""
     total = 0
     at_limit = False
     stack = [str(root)]
@@ -601,8 +160,8 @@ def _scan_size(root: Path, per_file_limit: int) -> tuple[int, bool]:
             with os.scandir(top) as it:
                 for e in it:
                     seen += 1
-                    if seen > _SCAN_MAX_ENTRIES:
-                        return total, at_limit
+                    if seen > limits.max_files:
+                        return total, at_limit, seen
                     try:
                         st = e.stat(follow_symlinks=False)
                     except OSError:
@@ -611,11 +170,18 @@ def _scan_size(root: Path, per_file_limit: int) -> tuple[int, bool]:
                         stack.append(e.path)
                     elif stat.S_ISREG(st.st_mode):
                         total += st.st_blocks * 512 if st.st_blocks * 512 < st.st_size else st.st_size
-                        if st.st_size >= per_file_limit:
+                        if st.st_size >= limits.max_file_bytes:
                             at_limit = True
         except OSError:
             continue
-    return total, at_limit
+    return total, at_limit, seen
+
+
+def _files_failure(root: Path, limits: Limits, final: bool) -> str | None:
+    total, at_limit, count = scan_scratch(root, limits)
+    if total > limits.max_file_bytes or count > limits.max_files or (final and at_limit):
+        return "file_too_large"
+    return None
 
 
 def _tree(pid: int) -> list:
@@ -642,7 +208,7 @@ def _watchdog_usage(pid: int) -> tuple[int, int]:
     return rss, tasks
 
 
-def _kill_everything(proc: subprocess.Popen, cgroups: _Cgroups) -> None:
+def _kill_everything(proc: subprocess.Popen, cgroups: Cgroups) -> None:
     import psutil
 
     victims = _tree(proc.pid)
@@ -662,7 +228,7 @@ def _inside(arg: str, hosts: Sequence[str]) -> str:
     """A host path inside scratch, as the sandboxed command sees it."""
     for h in hosts:
         if arg == h or arg.startswith(h.rstrip("/") + "/"):
-            return SANDBOX_WORK + arg[len(h.rstrip("/")):]
+            return bw.SANDBOX_WORK + arg[len(h.rstrip("/")):]
     return arg
 
 
@@ -674,6 +240,8 @@ def _default_env(home: str, extra: Mapping[str, str] | None) -> dict[str, str]:
         "TMPDIR": "/tmp",
         "LANG": "C.UTF-8",
         "LC_ALL": "C.UTF-8",
+        "USER": "student",
+        "LOGNAME": "student",
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONNOUSERSITE": "1",
         "MPLBACKEND": "Agg",
@@ -696,15 +264,22 @@ def run_sandboxed(
     require_isolation: bool = False,
     gpu: bool = False,
     devices: Sequence[str] = (),
+    report_max_bytes: int = 0,
 ) -> SandboxResult:
     """Run ``cmd`` with ``scratch`` as its working directory, isolated and limited.
 
     Inside bubblewrap, ``scratch`` appears at SANDBOX_WORK, HOME is SANDBOX_HOME (a private tmpfs),
-    /tmp is a private tmpfs, ``readonly`` binds host paths read-only at the given inside paths (put them
-    under SANDBOX_HOME or over an existing path), and ``hide`` paths are covered (folders by an empty,
-    read-only tmpfs, files by /dev/null). The environment is cleared: only a minimal one plus ``env``.
-    Arguments of ``cmd`` that are host paths inside ``scratch`` are rewritten to SANDBOX_WORK paths.
-    ``gpu=True`` binds /dev/nvidia* and /dev/dri; ``devices`` binds further device nodes.
+    /tmp is a private tmpfs, ``readonly`` binds host paths read-only at the given inside paths (under
+    SANDBOX_HOME, or over a file of scratch to make it read-only), and ``hide`` paths inside anything
+    bound are covered (folders by an empty, read-only tmpfs, files by /dev/null). The environment is
+    cleared: only a minimal one plus ``env``. Arguments of ``cmd`` that are host paths inside ``scratch``
+    are rewritten to SANDBOX_WORK paths. ``gpu=True`` binds /dev/nvidia* and /dev/dri; ``devices``
+    binds further device nodes.
+
+    ``report_max_bytes`` > 0 opens a pipe whose write end the command finds in the environment variable
+    GRADER_REPORT_FD; the first ``report_max_bytes`` written to it come back as ``result.report``
+    (None if more was written). It is the runner's channel to the grader: unlike a file in scratch, the
+    notebook cannot forge it (see _run_in_sandbox.py).
 
     Without bubblewrap (see isolation_available), raises SandboxUnavailable if ``require_isolation``;
     otherwise warns loudly and runs ``cmd`` directly in ``scratch`` with the limits only: ``readonly``
@@ -717,60 +292,84 @@ def run_sandboxed(
     ok, why = isolation_available()
     if not ok:
         if require_isolation:
-            raise SandboxUnavailable(f"Cannot isolate the notebook: {why}. {_UNAVAILABLE_HELP}")
+            raise SandboxUnavailable(f"Cannot isolate the notebook: {why}. {UNAVAILABLE_HELP}")
         _warn_unisolated(why)
 
     start = time.monotonic()
-    fallback_home = None
+    private = Path(tempfile.mkdtemp(prefix="grader-box-"))  # trusted: synthetic /etc files, fallback HOME
+    fds_to_close: list[int] = []
+    report_r = report_w = -1
+    extra_env = dict(env or {})
+    if report_max_bytes > 0:
+        report_r, report_w = os.pipe()
+        fds_to_close.append(report_w)
+        extra_env["GRADER_REPORT_FD"] = str(report_w)
+    info_r = info_w = -1
     if ok:
-        bwrap = _bwrap_executable()
+        bwrap = bw.bwrap_executable()
         assert bwrap is not None
-        _, _, ns_flags = _probe(bwrap)
-        devs = list(dict.fromkeys([*(gpu_devices() if gpu else []), *devices]))
-        argv = _bwrap_args(bwrap, ns_flags, scratch=scratch, readonly=readonly, hide=hide,
-                           env=_default_env(SANDBOX_HOME, env), limits=limits, devices=devs)
+        _, _, ns_flags = bw.probe(bwrap)
+        try:
+            seccomp_fd: int | None = seccomp.open_filter()
+            fds_to_close.append(seccomp_fd)
+        except seccomp.SeccompUnavailable as exc:
+            if require_isolation:
+                raise SandboxUnavailable(f"Cannot filter system calls: {exc}. Install libseccomp2 and "
+                                         "pyseccomp (requirements.txt).") from exc
+            log.warning("sandbox without a seccomp filter: %s", exc)
+            seccomp_fd = None
+        devs = list(dict.fromkeys([*(bw.gpu_devices() if gpu else []), *devices]))
+        argv = bw.build_args(bwrap, ns_flags, scratch=scratch, identity_dir=private, readonly=readonly,
+                             hide=hide, env=_default_env(bw.SANDBOX_HOME, extra_env),
+                             max_tmp_bytes=limits.max_file_bytes, devices=devs, seccomp_fd=seccomp_fd)
         argv += ["--", *(_inside(a, (str(scratch), given)) for a in cmd)]
+        info_r, info_w = os.pipe()
+        fds_to_close.append(info_w)
+        argv[1:1] = ["--json-status-fd", str(info_w)]
         run_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
-        cwd = str(scratch)
+        chdir = ""  # bubblewrap enters SANDBOX_WORK inside the sandbox
     else:
-        fallback_home = tempfile.mkdtemp(prefix="grader-home-")
         argv = list(cmd)
-        run_env = _default_env(fallback_home, env)
-        cwd = str(scratch)
+        run_env = _default_env(str(private), extra_env)
+        chdir = str(scratch)  # no sandbox: only the command itself (never the launcher) starts there
 
-    cgroups = _Cgroups(limits)
+    cgroups = Cgroups(limits)
     enforced = cgroups.describe()
+    if ok:
+        enforced = ", ".join(x for x in (enforced, "seccomp" if seccomp_fd is not None else "") if x)
     watch_memory = cgroups.memory is None
     watch_tasks = cgroups.pids is None
     if watch_memory or watch_tasks:
         enforced = ", ".join(x for x in (enforced, "watchdog (psutil)") if x)
 
-    launcher = [sys.executable, "-S", "-c", _LAUNCHER, "\n".join(cgroups.procs_files),
-                str(limits.max_file_bytes), str(os.getpid())]
-    info_r, info_w = os.pipe() if ok else (-1, -1)
-    if ok:
-        argv[1:1] = ["--json-status-fd", str(info_w)]
+    launcher = [sys.executable, "-I", "-S", "-c", _LAUNCHER, "\n".join(cgroups.procs_files),
+                str(limits.max_file_bytes), str(os.getpid()), chdir]
     failure: str | None = None
     detail = ""
     returncode: int | None = None
     proc = None
-    out = err = None
+    out = err = report = None
     try:
         try:
             proc = subprocess.Popen(
-                launcher + argv, cwd=cwd, env=run_env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE, start_new_session=True, pass_fds=(info_w,) if ok else (),
+                launcher + argv, cwd=NEUTRAL_CWD, env=run_env, stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+                pass_fds=tuple(fds_to_close),
             )
         except OSError as exc:
             failure, detail = "sandbox_error", f"cannot start: {exc}"
             return SandboxResult(None, failure, failure_message(failure, limits, detail),
                                  time.monotonic() - start, "", "", ok, enforced)
         finally:
-            if info_w >= 0:
-                os.close(info_w)
+            for fd in fds_to_close:
+                os.close(fd)
         out, err = _Tail(proc.stdout), _Tail(proc.stderr)
         out.start()
         err.start()
+        if report_r >= 0:
+            report = _Tail(os.fdopen(report_r, "rb", buffering=0), keep_head=report_max_bytes)
+            report_r = -1  # owned by the reader now
+            report.start()
         next_scan = time.monotonic() + _SCAN_EVERY
         while True:
             try:
@@ -787,10 +386,8 @@ def run_sandboxed(
                 failure = "too_many_processes"
             elif now >= next_scan:
                 next_scan = now + _SCAN_EVERY
-                total, at_limit = _scan_size(scratch, limits.max_file_bytes)
-                if total > limits.max_file_bytes:
-                    failure = "file_too_large"
-                elif watch_memory or watch_tasks:
+                failure = _files_failure(scratch, limits, final=False)
+                if failure is None and (watch_memory or watch_tasks):
                     rss, tasks = _watchdog_usage(proc.pid)
                     if watch_memory and rss > limits.memory_bytes:
                         failure = "out_of_memory"
@@ -804,6 +401,8 @@ def run_sandboxed(
         cgroups.kill_all()
         out.join(timeout=5)
         err.join(timeout=5)
+        if report is not None:
+            report.join(timeout=10)
         started = True
         if ok:
             try:
@@ -819,13 +418,10 @@ def run_sandboxed(
             elif out.total + err.total > limits.max_output_bytes:
                 failure = "output_too_large"
             else:
-                total, at_limit = _scan_size(scratch, limits.max_file_bytes)
-                if total > limits.max_file_bytes or at_limit:
-                    failure = "file_too_large"
-                elif not started and returncode != 0:
+                failure = _files_failure(scratch, limits, final=True)
+                if failure is None and not started and returncode != 0:
                     failure = "sandbox_error"
-                    detail = err.text().strip().splitlines()[-1:] or ["bubblewrap failed"]
-                    detail = detail[0][:300]
+                    detail = (err.text().strip().splitlines()[-1:] or ["bubblewrap failed"])[0][:300]
         elif failure == "timeout" and cgroups.oom_killed():
             failure = "out_of_memory"
         peak = cgroups.peak_memory()
@@ -834,16 +430,19 @@ def run_sandboxed(
             _kill_everything(proc, cgroups)
             proc.wait()
         cgroups.cleanup()
-        if info_r >= 0:
-            os.close(info_r)
-        if fallback_home:
-            shutil.rmtree(fallback_home, ignore_errors=True)
+        for fd in (info_r, report_r):
+            if fd >= 0:
+                os.close(fd)
+        shutil.rmtree(private, ignore_errors=True)
         if proc is not None:
             for s in (proc.stdout, proc.stderr):
                 try:
                     s.close()
                 except OSError:
                     pass
+    report_bytes = None
+    if report is not None and not report.overflowed and report.total:
+        report_bytes = bytes(report.buf)
     return SandboxResult(
         returncode=returncode,
         failure=failure,
@@ -854,19 +453,43 @@ def run_sandboxed(
         isolated=ok,
         limits_enforced_by=enforced,
         peak_memory_bytes=peak,
+        report=report_bytes,
     )
 
 
-__all__ = [
-    "FAILURES",
-    "SANDBOX_HOME",
-    "SANDBOX_WORK",
-    "Limits",
-    "SandboxResult",
-    "SandboxUnavailable",
-    "SandboxWarning",
-    "failure_message",
-    "gpu_devices",
-    "isolation_available",
-    "run_sandboxed",
-]
+_VISIBILITY_CHECK = r"""
+import json, os, sys
+visible = []
+for p in json.loads(sys.argv[1]):
+    try:
+        if os.path.isdir(p):
+            if os.listdir(p):
+                visible.append(p)
+        elif os.path.exists(p):
+            with open(p, "rb") as fh:
+                if fh.read(1):
+                    visible.append(p)
+    except OSError:
+        pass
+print(json.dumps(visible))
+"""
+
+
+def verify_hidden(paths: Sequence[Path], *, readonly: Sequence[tuple[Path, str]] = (),
+                  hide: Sequence[Path] = ()) -> list[str]:
+    """The paths (host paths, and where binds put them inside) that a sandboxed process can still
+    read: an empty list means every one is really hidden. Run before grading; not for the fallback."""
+    binds = bw.system_binds() + [(Path(s).resolve(), d) for s, d in readonly]
+    candidates: list[str] = []
+    for p in paths:
+        candidates.append(str(Path(os.path.expanduser(str(p))).absolute()))
+        candidates += bw.inside_paths(Path(os.path.expanduser(str(p))), binds)
+    candidates = list(dict.fromkeys(candidates))
+    with tempfile.TemporaryDirectory(prefix="grader-verify-") as scratch:
+        result = run_sandboxed([sys.executable, "-I", "-S", "-c", _VISIBILITY_CHECK, json.dumps(candidates)],
+                               scratch=Path(scratch), readonly=readonly, hide=hide,
+                               limits=Limits(wall_seconds=60, memory_bytes=512 * 2**20), require_isolation=True)
+    lines = [ln for ln in result.stdout.splitlines() if ln.startswith("[")]
+    if result.failure or not lines:
+        raise SandboxUnavailable(f"cannot check what the sandbox hides: {result.message} {result.stderr[-300:]}")
+    return json.loads(lines[-1])

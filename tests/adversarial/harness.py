@@ -18,7 +18,7 @@ import nbformat
 import numpy as np
 
 from grader.execute import ExecutionResult, execute_submission
-from grader.sandbox import _ALWAYS_HIDDEN, Limits
+from grader.sandbox import Limits
 
 from . import fixtures
 
@@ -26,27 +26,29 @@ REPO = Path(__file__).resolve().parents[2]
 PY = sys.executable
 
 
-def _covered_by_the_sandbox(path: Path) -> bool:
-    """True when the sandbox hides the path anyway: /tmp and /home are private, HOME and a few
-    system folders always hidden. A secret placed there would prove nothing about `hide`."""
-    covered = [Path("/tmp"), Path("/home"), Path.home(), *(Path(p) for p in _ALWAYS_HIDDEN)]
-    resolved = path.resolve()
-    return any(resolved == c.resolve() or c.resolve() in resolved.parents for c in covered)
-
-
 def _visible_base() -> Path:
-    # The repository's build folder, unless the clone itself lives under /tmp or HOME (as a CI
-    # checkout may): then a folder under /var/lib or /srv, which the sandbox leaves visible.
-    for base in (REPO / "build" / "sandbox-tests", Path("/var/lib/dl-course-kit-tests"),
-                 Path("/srv/dl-course-kit-tests")):
-        if _covered_by_the_sandbox(base):
-            continue
-        try:
-            base.mkdir(parents=True, exist_ok=True)
-            return base
-        except OSError:
-            continue
-    raise RuntimeError("no folder visible inside the sandbox is writable: cannot test hiding")
+    """A writable folder inside the Python environment, which the sandbox binds read-only: a secret
+    placed there is visible unless `hide` covers it, so hiding is really tested."""
+    base = Path(sys.prefix) / "share" / "dl-course-kit-sandbox-tests"
+    base.mkdir(parents=True, exist_ok=True)
+    return base
+
+
+def _unbound_base() -> Path:
+    """A folder the allow-list sandbox never binds (the repository's build folder)."""
+    base = REPO / "build" / "sandbox-tests"
+    base.mkdir(parents=True, exist_ok=True)
+    return base
+
+
+@contextmanager
+def unbound_dir(prefix: str) -> Iterator[Path]:
+    """A folder outside everything the sandbox binds: invisible inside without any `hide`."""
+    d = Path(tempfile.mkdtemp(prefix=prefix, dir=_unbound_base()))
+    try:
+        yield d
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
 
 
 @contextmanager
