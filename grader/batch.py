@@ -18,12 +18,14 @@ from pathlib import Path
 
 import nbformat
 
-from grader import rules
-from grader.exam import Exam, load_exam
+from grader import rules, safe_files
+from grader.budget import BudgetExceeded, time_budget
+from grader.exam import Exam, ExamError, load_exam
 from grader.notebook import NotebookProblem, normalize_notebook
+from grader.quality import assess_quality
 from grader.results import Record, ResultStore, fingerprint
 from grader.score import PredictionError, load_labels, score_predictions
-from grader.submissions import Submission, discover
+from grader.submissions import Skipped, Submission, discover
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,7 @@ class Options:
     require_sandbox: bool = False
     force: bool = False
     gpu: bool = False  # bind the GPU device nodes into the sandbox (see README, "GPU machines")
+    keep_work: bool = False  # keep OUT/work/<student> (scratch copies, sandbox log) for debugging
 
 
 @dataclass(frozen=True)
@@ -41,28 +44,50 @@ class Split:
     labels: Path
 
 
+# seconds of the trusted process's own work on one hand-in's text (see grader/budget.py)
+READ_BUDGET_SECONDS = 60
+RUBRIC_BUDGET_SECONDS = 60
+
+
 def grade_submission(sub: Submission, exam_dir: Path, out_dir: Path, options: Options,
                      split: str = "test") -> Record:
-    """Run, score and assess one submission; save and return its record."""
+    """Run, score and assess one submission; save and return its record. Never raises: every step,
+    fingerprinting included, runs inside this one error boundary."""
     exam = load_exam(exam_dir)
     store = ResultStore(out_dir)
-    record = Record(sub.student, sub.name, str(sub.notebook.name) if sub.notebook else None,
-                    _fingerprint(sub, exam))
+    record = Record(sub.student, sub.name, str(sub.notebook.name) if sub.notebook else None, "")
     started = time.perf_counter()
+    work = out_dir / "work" / sub.student
     try:
-        _grade(sub, exam, out_dir, options, record, _split(exam, split))
+        record.fingerprint = _fingerprint(sub, exam)
+        record.notes += sub.rejected
+        _grade(sub, exam, out_dir, work, options, record, _split(exam, split))
+    except BudgetExceeded as exc:
+        record.fail("grader_error", f"{exc}: the notebook's text is too large or too unusual to read")
     except Exception as exc:  # a grader bug must cost one submission, never the batch
         record.fail("grader_error", f"{type(exc).__name__}: {exc}")
         record.notes.append(traceback.format_exc(limit=5))
+    finally:
+        if not options.keep_work:
+            shutil.rmtree(work, ignore_errors=True)
     record.seconds = round(time.perf_counter() - started, 1)
     store.save(record)
     return record
 
 
 def _fingerprint(sub: Submission, exam: Exam) -> str:
-    """What decides this submission's grade: its files and the exam spec (see results.fingerprint)."""
-    files = ([sub.notebook] if sub.notebook else []) + sub.files
-    return fingerprint([p for p in files if p.is_file()], exam.folder / "exam.toml")
+    """What decides this submission's grade: its notebook and declared files, and the exam spec (see
+    results.fingerprint). Files the exam does not list are never used, so they are not read either."""
+    declared = declared_files(exam)
+    files = ([sub.notebook] if sub.notebook else []) + [f for f in sub.files if f.name in declared]
+    return fingerprint(files, exam.folder / "exam.toml")
+
+
+def _safe_fingerprint(sub: Submission, exam: Exam) -> str | None:
+    try:
+        return _fingerprint(sub, exam)
+    except Exception:  # noqa: BLE001 - graded again, where the error gets its record
+        return None
 
 
 def _split(exam: Exam, split: str) -> Split:
@@ -73,43 +98,89 @@ def _split(exam: Exam, split: str) -> Split:
     return Split(exam.validation_inputs, exam.validation_labels)
 
 
-def _grade(sub: Submission, exam: Exam, out_dir: Path, options: Options, record: Record,
+def declared_files(exam: Exam) -> dict[str, int]:
+    """File name -> size cap in bytes, of every file a hand-in may contain beside its notebook."""
+    declared = {exam.limits.model_file: int(exam.limits.max_model_mb * 2**20)}
+    declared.update({f.name: int(f.max_mb * 2**20) for f in exam.limits.extra_files})
+    return declared
+
+
+def stage_handin(sub: Submission, exam: Exam, handin: Path) -> tuple[Path, list[Path], list[str]]:
+    """Copy the notebook and the declared files into ``handin`` (trusted copies: no symlink followed,
+    sizes capped). Returns (notebook copy, file copies, notes on what was left out and why)."""
+    handin.mkdir(parents=True, exist_ok=True)
+    notebook = handin / "submission.ipynb"
+    max_nb = int(exam.limits.max_notebook_mb * 2**20)
+    try:
+        safe_files.copy_limited(sub.notebook, notebook, max_nb)
+    except safe_files.UnsafeFile as exc:
+        raise NotebookProblem(f"the notebook cannot be used: {exc} (limit {exam.limits.max_notebook_mb:g} MB: "
+                              "clear the outputs before handing in)") from exc
+    declared = declared_files(exam)
+    copies, notes, undeclared = [], [], []
+    for f in sub.files:
+        if f.name not in declared:
+            undeclared.append(f.name)
+            continue
+        try:
+            copies.append(safe_files.copy_limited(f, handin / "files" / f.name, declared[f.name]))
+        except safe_files.UnsafeFile as exc:
+            notes.append(f"{f.name} not used: {exc}")
+    if undeclared:
+        shown = ", ".join(undeclared[:10]) + (f" and {len(undeclared) - 10} more" if len(undeclared) > 10 else "")
+        notes.append(f"not given to the notebook (the exam does not list them): {shown}; the exam accepts "
+                     f"{', '.join(declared)}")
+    return notebook, copies, notes
+
+
+def _grade(sub: Submission, exam: Exam, out_dir: Path, work: Path, options: Options, record: Record,
            split: Split) -> None:
     from grader.execute import execute_submission
-    from grader.quality import assess_quality
     from grader.sandbox import Limits
 
     if sub.problem:
         record.fail("invalid_submission", sub.problem)
         return
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
     try:
-        prepared = normalize_notebook(sub.notebook)
+        notebook, files, notes = stage_handin(sub, exam, work / "handin")
+        record.notes += notes
+        with time_budget(READ_BUDGET_SECONDS, "reading the notebook"):
+            prepared = normalize_notebook(notebook, int(exam.limits.max_notebook_mb * 2**20))
     except NotebookProblem as exc:
         record.fail("invalid_notebook", str(exc))
         return
     record.notes += prepared.notes
 
+    def assess(ran_ok: bool) -> None:
+        with time_budget(RUBRIC_BUDGET_SECONDS, "the quality rubric"):
+            record.quality = asdict(assess_quality(prepared.original, ran_ok=ran_ok, template=exam.template))
+
     model_name = exam.limits.model_file
-    handed = {p.name: p for p in sub.files}
+    handed = {p.name: p for p in files}
     if exam.mode == "weights" and model_name not in handed:
         record.fail("invalid_submission", f"this exam grades handed-in weights: put {model_name} next "
                                           "to the notebook (one folder per student)")
-        record.quality = asdict(assess_quality(prepared.original, ran_ok=False, template=exam.template))
+        assess(False)
         return
+    # weights mode: the budget is counted on the file handed in, before anything runs
+    violations = rules.static_violations(prepared.original, exam)
+    if exam.mode == "weights":
+        record.parameters, budget = rules.parameter_budget(handed[model_name], exam)
+        violations += budget
 
-    work = out_dir / "work" / sub.student
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
     runnable = work / "submission.ipynb"
     nbformat.write(prepared.notebook, runnable)
     limits = exam.limits
+    box_limits = Limits(wall_seconds=limits.time_seconds, memory_bytes=limits.memory_mb * 2**20,
+                        max_processes=limits.max_processes, max_output_bytes=limits.max_output_mb * 2**20,
+                        max_file_bytes=limits.max_files_mb * 2**20)
     result = execute_submission(
-        runnable, student_files=sub.files, public_data=exam.public_data, test_inputs=split.inputs,
+        runnable, student_files=files, public_data=exam.public_data, test_inputs=split.inputs,
         work_dir=work, cell_timeout=limits.cell_seconds, model_file=model_name,
-        hide=_hidden_paths(exam, out_dir, sub), require_isolation=options.require_sandbox, gpu=options.gpu,
-        limits=Limits(wall_seconds=limits.time_seconds, memory_bytes=limits.memory_mb * 2**20,
-                      max_processes=limits.max_processes, max_output_bytes=limits.max_output_mb * 2**20,
-                      max_file_bytes=limits.max_files_mb * 2**20),
+        model_handed_in=exam.mode == "weights", hide=list(exam.hide),
+        require_isolation=options.require_sandbox, gpu=options.gpu, limits=box_limits,
     )
     record.isolated = result.isolated
     record.notes += result.notes
@@ -118,25 +189,38 @@ def _grade(sub: Submission, exam: Exam, out_dir: Path, options: Options, record:
         executed.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(result.executed_notebook, executed)
     ran_ok = result.status == "ok"
-    record.quality = asdict(assess_quality(prepared.original, ran_ok=ran_ok, template=exam.template))
+    assess(ran_ok)
     if not ran_ok:
         record.fail(result.status, result.message)
         return
 
     rejected = [n for n in result.notes if n.startswith("predictions file rejected")]
-    if result.predictions is None and rejected:  # e.g. a symlink planted at PREDICTIONS_PATH
+    predictions = result.predictions
+    if exam.predict == "model":
+        from grader.predict import predict_with_model
+
+        try:
+            predictions = predict_with_model(handed[model_name], exam, split.inputs, work / "grader-predictions.npy",
+                                             box_limits, require_isolation=options.require_sandbox, gpu=options.gpu)
+        except PredictionError as exc:
+            record.fail(exc.failure, str(exc))
+            return
+    elif predictions is None and rejected:  # e.g. a symlink planted at PREDICTIONS_PATH
         record.fail("malformed_predictions", f"{rejected[0]}: save the array itself with "
                                              "np.save(PREDICTIONS_PATH, predictions)")
         return
     try:
-        score = score_predictions(result.predictions, exam, load_labels(split.labels))
+        score = score_predictions(predictions, exam, load_labels(split.labels))
     except PredictionError as exc:
         record.fail(exc.failure, str(exc))
         return
-    violations = rules.static_violations(prepared.original, exam)
-    model = result.model_file or handed.get(model_name)
-    record.parameters, budget = rules.parameter_budget(model, exam, work)
-    record.violations = violations + budget
+    kept = out_dir / "predictions" / f"{sub.student}.npy"  # for rescoring without running again
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(predictions, kept)
+    if exam.mode == "retrain":
+        record.parameters, budget = rules.parameter_budget(result.model_file, exam)
+        violations += budget
+    record.violations = violations
     if record.violations:
         record.fail("rule_broken", "; ".join(record.violations)
                     + f" (the {exam.metric} of {score.value:.4f} does not count)")
@@ -145,29 +229,46 @@ def _grade(sub: Submission, exam: Exam, out_dir: Path, options: Options, record:
     record.message = f"{exam.metric} = {score.value:.4f} on {score.n} test inputs"
 
 
-def _hidden_paths(exam: Exam, out_dir: Path, sub: Submission) -> list[Path]:
-    """Everything a submission must not see: the exam folder (labels included), the output
-    folder, the other submissions, and the public copies of the exam's source data."""
-    hidden = [exam.folder, exam.test_labels.parent, out_dir.resolve(), sub.source.resolve().parent]
-    return [p for p in dict.fromkeys([*hidden, *exam.hide])]
+def hidden_paths(exam: Exam, out_dir: Path, submissions_dir: Path) -> list[Path]:
+    """Everything a submission must not see: the exam folder (labels included), the output folder,
+    the submissions, and the exam's `hide` list (copies of its source data)."""
+    hidden = [exam.folder, exam.test_labels, out_dir.resolve(), Path(submissions_dir).resolve()]
+    return list(dict.fromkeys([*hidden, *exam.hide]))
+
+
+def check_hidden(exam: Exam, out_dir: Path, submissions_dir: Path) -> None:
+    """Refuse to grade (ExamError) when anything that must be hidden is readable inside the sandbox."""
+    from grader.sandbox import SANDBOX_HOME, isolation_available, verify_hidden
+
+    if not isolation_available()[0]:
+        return  # no sandbox at all: the CLI has warned (or refused, with --require-sandbox)
+    visible = verify_hidden(hidden_paths(exam, out_dir, submissions_dir), hide=list(exam.hide),
+                            readonly=[(exam.public_data, f"{SANDBOX_HOME}/data")])
+    if visible:
+        raise ExamError(f"data.hide: {', '.join(visible)} would be readable by the notebooks inside the "
+                        "sandbox; add it to data.hide (or move it) and grade again")
 
 
 def grade_class(exam_dir: Path, submissions_dir: Path, out_dir: Path, *, options: Options = Options(),
                 executor: Executor | None = None, jobs: int = 1,
                 on_start: Callable[[list[Submission], list[Record]], None] | None = None,
-                on_done: Callable[[Record, bool], None] | None = None) -> list[Record]:
+                on_done: Callable[[Record, bool], None] | None = None,
+                skipped: list[Skipped] | None = None) -> list[Record]:
     """Grade every submission not already graded; return all records (old and new).
 
-    ``on_start(todo, skipped)`` and ``on_done(record, resumed)`` drive progress displays.
+    ``on_start(todo, done)`` and ``on_done(record, resumed)`` drive progress displays; entries of the
+    submissions folder that are not submissions are appended to ``skipped`` with the reason.
+    Raises ExamError when the sandbox would show something that must stay hidden.
     """
     exam = load_exam(exam_dir)
     exam.build_data()
+    check_hidden(exam, out_dir, submissions_dir)
     store = ResultStore(out_dir)
-    subs = discover(submissions_dir)
+    subs = discover(submissions_dir, skipped)
     todo, done = [], []
     for sub in subs:
         old = store.load(sub.student)
-        if old and not options.force and old.fingerprint == _fingerprint(sub, exam):
+        if old and not options.force and old.fingerprint == _safe_fingerprint(sub, exam):
             done.append(old)
         else:
             todo.append(sub)

@@ -19,6 +19,7 @@ import tempfile
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -56,6 +57,8 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--gpu", action="store_true", help="make the GPU devices visible in the sandbox")
     grade.add_argument("--manual-scores", type=Path, help="CSV student,quality[,max][,comment]")
     grade.add_argument("--dask", metavar="SCHEDULER", help="run on a Dask cluster (distributed) instead")
+    grade.add_argument("--keep-work", action="store_true",
+                       help="keep OUT/work/<student> (copies handed to the sandbox, its log) for debugging")
     grade.set_defaults(run=cmd_grade)
 
     check = sub.add_parser("check", help="check a notebook before handing it in")
@@ -121,7 +124,9 @@ def cmd_grade(args) -> int:
         from distributed import Client  # optional: pip install distributed
 
         executor = Client(args.dask).get_executor()
-    options = Options(require_sandbox=args.require_sandbox, force=args.force, gpu=args.gpu)
+    options = Options(require_sandbox=args.require_sandbox, force=args.force, gpu=args.gpu,
+                      keep_work=args.keep_work)
+    skipped: list = []
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console) as progress:
         task = progress.add_task("grading", total=None)
@@ -135,14 +140,34 @@ def cmd_grade(args) -> int:
             style = STATUS_STYLE.get(record.status, "")
             what = record.message if record.status == "ok" else f"{record.failure}: {record.message}"
             tag = " (already graded)" if resumed else f" ({record.seconds:.0f} s)"
-            progress.console.print(f"[{style}]{record.status:6}[/{style}] {record.student}: {what[:150]}{tag}")
+            progress.console.print(f"[{style}]{record.status:6}[/{style}] {escape(record.student)}: "
+                                   f"{escape(what[:150])}{tag}")
             progress.advance(task)
 
         records = grade_class(exam.folder, args.submissions_dir, args.out, options=options,
-                              executor=executor, jobs=args.jobs, on_start=on_start, on_done=on_done)
+                              executor=executor, jobs=args.jobs, on_start=on_start, on_done=on_done,
+                              skipped=skipped)
+    _write_skipped(args.out, skipped)
     rows = write_reports(args.out, records, exam, manual)  # the submissions in the folder now
     _print_summary(rows, exam, args.out)
     return 0
+
+
+def _write_skipped(out: Path, skipped: list) -> None:
+    """Entries of the submissions folder that are not submissions: listed, with the reason, never lost."""
+    import csv
+    import io
+
+    from grader.report import csv_text
+    from grader.results import atomic_write_text
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["entry", "reason"])
+    for item in skipped:
+        writer.writerow([csv_text(item.entry), csv_text(item.reason)])
+        console.print(f"[yellow]skipped[/yellow] {escape(item.entry)}: {escape(item.reason)}")
+    atomic_write_text(out / "skipped.csv", buffer.getvalue())
 
 
 def cmd_report(args) -> int:
@@ -168,20 +193,24 @@ def cmd_check(args) -> int:
     nb = args.notebook
     if not nb.is_file():
         raise FileNotFoundError(f"notebook {nb} not found")
-    siblings = [p for p in nb.parent.iterdir() if p.is_file() and p.name == exam.limits.model_file]
+    from grader.batch import declared_files
+
+    declared = declared_files(exam)
+    siblings = [p for p in nb.parent.iterdir() if p.name in declared and p.is_file() and not p.is_symlink()]
     sub = Submission(student_id(nb.stem), nb.stem, nb.resolve(), notebook=nb.resolve(),
                      files=[p.resolve() for p in siblings])
     out = args.out or Path(tempfile.mkdtemp(prefix="grader-check-"))
     console.print(f"checking {nb} against the public validation split of [bold]{exam.title}[/bold] ...")
     record = grade_submission(sub, exam.folder, out, Options(), split="validation")
     for note in record.notes:
-        console.print(f"note: {note.splitlines()[0]}")
+        console.print(f"note: {escape((note.splitlines() or [''])[0])}")
     if record.status == "ok":
         console.print(f"[green]OK[/green]: {record.message} (validation split; the hidden test set decides)")
     else:
-        console.print(f"[red]NOT SCORABLE[/red] ({record.failure}): {record.message}")
+        console.print(f"[red]NOT SCORABLE[/red] ({record.failure}): {escape(record.message)}")
     for item in record.quality.get("items", []):
-        console.print(f"  quality · {item['title']}: {item['points']:g}/{item['max_points']:g} — {item['evidence']}")
+        console.print(f"  quality · {escape(item['title'])}: {item['points']:g}/{item['max_points']:g} — "
+                      f"{escape(item['evidence'])}")
     console.print(f"executed notebook: {out / 'executed'}")
     return 0 if record.status == "ok" else 1
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from grader import metrics
 
 MODES = ("weights", "retrain")
+PREDICT = ("notebook", "model")  # who computes the predictions: the student's notebook, or the grader
 SCHEMES = ("linear", "rank", "target")
 PREDICTION_KINDS = ("class_labels", "scores", "values")
 
@@ -25,6 +26,14 @@ _MISSING = object()  # marks a required key in _Spec.get
 
 class ExamError(ValueError):
     """The exam folder or its exam.toml is invalid; the message names the key."""
+
+
+@dataclass(frozen=True)
+class ExtraFile:
+    """A file the exam allows beside the notebook and the model (e.g. a tokenizer's vocabulary)."""
+
+    name: str
+    max_mb: float = 10
 
 
 @dataclass(frozen=True)
@@ -39,6 +48,9 @@ class Limits:
     forbidden_imports: tuple[str, ...] = ()
     forbid_pretrained: bool = False
     model_file: str = "model.keras"
+    max_model_mb: float = 200
+    max_notebook_mb: float = 50
+    extra_files: tuple[ExtraFile, ...] = ()  # other files a hand-in may contain; anything else is not used
 
 
 @dataclass(frozen=True)
@@ -73,6 +85,8 @@ class Exam:
     validation_inputs: Path | None
     validation_labels: Path | None
     template: Path | None  # the notebook students start from: text copied from it earns no quality points
+    predict: str  # "notebook": the notebook saves predictions; "model": the grader predicts with the model
+    preprocess: str | None  # predict = "model": "file.py:function" in the exam folder, applied to the inputs
     recipe: Path | None
     hide: tuple[Path, ...]
     predictions: Predictions
@@ -140,6 +154,16 @@ def load_exam(folder: Path | str) -> Exam:
     if not all(isinstance(d, int) and d > 0 for d in predictions.shape):
         raise ExamError(f"predictions.shape: must list positive integers, got {predictions.shape!r}")
 
+    extra_files = []
+    for i, item in enumerate(spec.get("limits.extra_files", list, [])):
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str) or set(item) - {"name", "max_mb"}:
+            raise ExamError(f"limits.extra_files[{i}]: expected {{ name = \"file\", max_mb = 10 }}, got {item!r}")
+        name, max_mb = item["name"], item.get("max_mb", 10)
+        if Path(name).name != name or name.startswith("."):
+            raise ExamError(f"limits.extra_files[{i}].name: a plain file name, not a path ({name!r})")
+        if isinstance(max_mb, bool) or not isinstance(max_mb, int | float) or max_mb <= 0:
+            raise ExamError(f"limits.extra_files[{i}].max_mb: a positive number, got {max_mb!r}")
+        extra_files.append(ExtraFile(name, float(max_mb)))
     limits = Limits(
         time_seconds=spec.positive("limits.time_seconds", 900),
         cell_seconds=spec.positive("limits.cell_seconds", 600),
@@ -151,6 +175,9 @@ def load_exam(folder: Path | str) -> Exam:
         forbidden_imports=tuple(spec.get("limits.forbidden_imports", list, [])),
         forbid_pretrained=spec.get("limits.forbid_pretrained", bool, False),
         model_file=spec.get("limits.model_file", str, "model.keras"),
+        max_model_mb=spec.positive("limits.max_model_mb", 200),
+        max_notebook_mb=spec.positive("limits.max_notebook_mb", 50),
+        extra_files=tuple(extra_files),
     )
     if limits.max_parameters is not None and limits.max_parameters <= 0:
         raise ExamError("limits.max_parameters: must be a positive integer")
@@ -194,6 +221,8 @@ def load_exam(folder: Path | str) -> Exam:
         validation_inputs=path("data.validation_inputs", required=False),
         validation_labels=path("data.validation_labels", required=False),
         template=path("exam.template", required=False),
+        predict=spec.choice("exam.predict", spec.get("exam.predict", str, "notebook"), PREDICT),
+        preprocess=spec.get("exam.preprocess", str, None),
         recipe=path("data.recipe", required=False),
         hide=tuple(Path(os.path.expandvars(os.path.expanduser(p))) for p in spec.get("data.hide", list, [])),
         predictions=predictions,
@@ -203,6 +232,16 @@ def load_exam(folder: Path | str) -> Exam:
     )
     if exam.test_labels.parent == exam.public_data or exam.public_data in exam.test_labels.parents:
         raise ExamError("data.test_labels: must not lie inside data.public (students would see them)")
+    if exam.preprocess is not None:
+        if exam.predict != "model":
+            raise ExamError("exam.preprocess: only used with exam.predict = \"model\"")
+        file, _, function = exam.preprocess.partition(":")
+        if not file.endswith(".py") or not function.isidentifier() or not (folder / file).is_file():
+            raise ExamError(f"exam.preprocess: expected \"file.py:function\" with file.py in the exam folder, "
+                            f"got {exam.preprocess!r}")
+    if exam.predict == "model" and exam.mode != "weights":
+        raise ExamError("exam.predict: \"model\" needs exam.mode = \"weights\" (the grader predicts with the "
+                        "handed-in model)")
     if exam.template is not None and not exam.template.is_file():
         raise ExamError(f"exam.template: {exam.template} does not exist")
     if exam.recipe is not None and not exam.recipe.is_file():
@@ -214,13 +253,14 @@ def load_exam(folder: Path | str) -> Exam:
 
 
 KNOWN_KEYS = {
-    "exam": {"title", "task", "mode", "template"},
+    "exam": {"title", "task", "mode", "template", "predict", "preprocess"},
     "metric": {"name", "direction"},
     "data": {"public", "test_inputs", "test_labels", "validation_inputs", "validation_labels",
              "recipe", "hide"},
     "predictions": {"kind", "num_classes", "shape"},
     "limits": {"time_seconds", "cell_seconds", "memory_mb", "max_processes", "max_output_mb",
-               "max_files_mb", "max_parameters", "forbidden_imports", "forbid_pretrained", "model_file"},
+               "max_files_mb", "max_parameters", "forbidden_imports", "forbid_pretrained", "model_file",
+               "max_model_mb", "max_notebook_mb", "extra_files"},
     "grading": {"objective_weight", "quality_weight", "scheme", "baseline", "target", "bonus", "scale"},
 }
 

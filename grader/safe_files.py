@@ -114,14 +114,14 @@ def hash_limited(path: Path | str, max_bytes: int, digest: hashlib._Hash | None 
     try:
         fd = open_regular(path)
     except UnsafeFile as exc:
-        digest.update(f"<unsafe: {exc}>".encode())
+        digest.update(f"<unsafe: {exc}>".encode("utf-8", "backslashreplace"))
         return digest.hexdigest()
     try:
         for chunk in _chunks(fd, max_bytes, Path(path).name):
             digest.update(chunk)
     except UnsafeFile as exc:
         st = os.fstat(fd)
-        digest.update(f"<too large: {st.st_size} {st.st_mtime_ns}: {exc}>".encode())
+        digest.update(f"<too large: {st.st_size} {st.st_mtime_ns}>".encode())
     finally:
         os.close(fd)
     return digest.hexdigest()
