@@ -6,6 +6,8 @@ Loads the handed-in model with ``keras.saving.load_model(..., safe_mode=True)`` 
 runs: Lambda layers and unregistered custom objects are refused), optionally passes the test inputs
 through the exam's own preprocessing function, predicts, and saves the predictions. For class labels,
 scores with one column per class are turned into labels (argmax), as a student's notebook would.
+It also reports the loaded model's own parameter count, so a model file whose weight shapes were
+doctored to look small (the grader counts shapes before the run) is caught here.
 Only the exam's files and the model run here: no code a student wrote.
 Config keys: model, inputs, output, preprocess (path or null), function, kind, num_classes, shape.
 """
@@ -37,7 +39,7 @@ def main(argv: list[str]) -> int:
     if cfg["kind"] == "class_labels" and y.ndim == 1 + len(cfg["shape"]) + 1 and y.shape[-1] == cfg["num_classes"]:
         y = y.argmax(axis=-1)
     np.save(cfg["output"], y)
-    print(json.dumps({"shape": list(y.shape)}))
+    print(json.dumps({"shape": list(y.shape), "parameters": int(model.count_params())}))
     return 0
 
 

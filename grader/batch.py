@@ -200,11 +200,19 @@ def _grade(sub: Submission, exam: Exam, out_dir: Path, work: Path, options: Opti
         from grader.predict import predict_with_model
 
         try:
-            predictions = predict_with_model(handed[model_name], exam, split.inputs, work / "grader-predictions.npy",
-                                             box_limits, require_isolation=options.require_sandbox, gpu=options.gpu)
+            predictions, loaded = predict_with_model(
+                handed[model_name], exam, split.inputs, work / "grader-predictions.npy", box_limits,
+                require_isolation=options.require_sandbox, gpu=options.gpu)
         except PredictionError as exc:
             record.fail(exc.failure, str(exc))
             return
+        budget = exam.limits.max_parameters
+        if record.parameters is not None and loaded > record.parameters:  # shapes in the file were doctored
+            record.notes.append(f"the weight shapes in {model_name} add up to {record.parameters:,} parameters, "
+                                f"the model Keras loads has {loaded:,}: the larger count applies")
+            record.parameters = loaded
+            if budget is not None and loaded > budget and not any("over the budget" in v for v in violations):
+                violations.append(f"the model has {loaded:,} parameters, over the budget of {budget:,}")
     elif predictions is None and rejected:  # e.g. a symlink planted at PREDICTIONS_PATH
         record.fail("malformed_predictions", f"{rejected[0]}: save the array itself with "
                                              "np.save(PREDICTIONS_PATH, predictions)")

@@ -20,8 +20,9 @@ from grader.score import PredictionError
 
 
 def predict_with_model(model_file: Path, exam: Exam, inputs: Path, dest: Path, limits: Limits, *,
-                       require_isolation: bool = False, gpu: bool = False) -> Path:
-    """Predictions of ``model_file`` on ``inputs``, saved at ``dest``; raises PredictionError."""
+                       require_isolation: bool = False, gpu: bool = False) -> tuple[Path, int]:
+    """(predictions of ``model_file`` on ``inputs`` saved at ``dest``, the loaded model's parameter
+    count); raises PredictionError."""
     isolated, _ = isolation_available()
     with tempfile.TemporaryDirectory(prefix="grader-predict-") as tmp:
         tmp = Path(tmp)
@@ -67,4 +68,4 @@ def predict_with_model(model_file: Path, exam: Exam, inputs: Path, dest: Path, l
         out, why = copy_out(scratch, "predictions.npy", dest, limits.max_file_bytes)
         if out is None:
             raise PredictionError("missing_predictions", f"the grader's prediction wrote no file ({why})")
-        return out
+        return out, int(info.get("parameters", 0))

@@ -119,7 +119,7 @@ def hash_limited(path: Path | str, max_bytes: int, digest: hashlib._Hash | None 
     try:
         for chunk in _chunks(fd, max_bytes, Path(path).name):
             digest.update(chunk)
-    except UnsafeFile as exc:
+    except UnsafeFile:
         st = os.fstat(fd)
         digest.update(f"<too large: {st.st_size} {st.st_mtime_ns}>".encode())
     finally:
