@@ -107,6 +107,8 @@ def test_shadowed_standard_modules_never_run_outside_the_sandbox(tmp_path):
         out = tmp_path / "out"
         assert main(["grade", str(exam), str(tmp_path / "subs"), "--out", str(out), "--require-sandbox"]) == 0
         assert sorted(os.listdir(marker_dir)) == []  # nothing ran on the host
+    # the copies handed to the sandbox are gone (--keep-work keeps them); the predictions are kept
+    assert not any((out / "work").glob("*/*")) and (out / "predictions" / "mallory.npy").is_file()
     g = read_grades(out)
     assert g["mallory"]["failure_class"] == "", g["mallory"]
     assert float(g["mallory"]["metric"]) == float(g["honest"]["metric"]) < 0.99
