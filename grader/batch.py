@@ -42,6 +42,7 @@ class Split:
 
     inputs: Path
     labels: Path
+    rounds: Path | None = None  # the round id of each row (exams with rounds)
 
 
 # seconds of the trusted process's own work on one hand-in's text (see grader/budget.py)
@@ -92,7 +93,7 @@ def _safe_fingerprint(sub: Submission, exam: Exam) -> str | None:
 
 def _split(exam: Exam, split: str) -> Split:
     if split == "test":
-        return Split(exam.test_inputs, exam.test_labels)
+        return Split(exam.test_inputs, exam.test_labels, exam.test_rounds)
     if exam.validation_inputs is None or exam.validation_labels is None:
         raise ValueError("the exam declares no public validation split (data.validation_inputs/labels)")
     return Split(exam.validation_inputs, exam.validation_labels)
@@ -152,6 +153,12 @@ def _grade(sub: Submission, exam: Exam, out_dir: Path, work: Path, options: Opti
         record.fail("invalid_notebook", str(exc))
         return
     record.notes += prepared.notes
+    backend = prepared.backend or exam.backends[0]
+    if backend not in exam.backends:
+        record.fail("invalid_submission", f"the notebook declares the Keras backend {backend!r}; this exam "
+                                          f"allows {', '.join(exam.backends)}")
+        return
+    record.backend = backend
 
     def assess(ran_ok: bool) -> None:
         with time_budget(RUBRIC_BUDGET_SECONDS, "the quality rubric"):
@@ -179,7 +186,7 @@ def _grade(sub: Submission, exam: Exam, out_dir: Path, work: Path, options: Opti
     result = execute_submission(
         runnable, student_files=files, public_data=exam.public_data, test_inputs=split.inputs,
         work_dir=work, cell_timeout=limits.cell_seconds, model_file=model_name,
-        model_handed_in=exam.mode == "weights", hide=list(exam.hide),
+        model_handed_in=exam.mode == "weights", hide=list(exam.hide), backend=backend,
         require_isolation=options.require_sandbox, gpu=options.gpu, limits=box_limits,
     )
     record.isolated = result.isolated
@@ -202,7 +209,7 @@ def _grade(sub: Submission, exam: Exam, out_dir: Path, work: Path, options: Opti
         try:
             predictions, loaded = predict_with_model(
                 handed[model_name], exam, split.inputs, work / "grader-predictions.npy", box_limits,
-                require_isolation=options.require_sandbox, gpu=options.gpu)
+                require_isolation=options.require_sandbox, gpu=options.gpu, backend=backend)
         except PredictionError as exc:
             record.fail(exc.failure, str(exc))
             return
@@ -218,7 +225,8 @@ def _grade(sub: Submission, exam: Exam, out_dir: Path, work: Path, options: Opti
                                              "np.save(PREDICTIONS_PATH, predictions)")
         return
     try:
-        score = score_predictions(predictions, exam, load_labels(split.labels))
+        score = score_predictions(predictions, exam, load_labels(split.labels),
+                                  load_labels(split.rounds) if split.rounds else None)
     except PredictionError as exc:
         record.fail(exc.failure, str(exc))
         return
@@ -231,10 +239,14 @@ def _grade(sub: Submission, exam: Exam, out_dir: Path, work: Path, options: Opti
     record.violations = violations
     if record.violations:
         record.fail("rule_broken", "; ".join(record.violations)
-                    + f" (the {exam.metric} of {score.value:.4f} does not count)")
+                    + f" (the {exam.metric_display} of {score.value:.6g} does not count)")
         return
-    record.metric = score.value
-    record.message = f"{exam.metric} = {score.value:.4f} on {score.n} test inputs"
+    record.metric, record.metric_std, record.metric_rounds = score.value, score.std, score.rounds
+    if score.rounds:
+        record.message = (f"{exam.metric_display} = {score.value:.6g} ± {score.std:.2g} (mean ± std over "
+                          f"{len(score.rounds)} rounds of generated test data, {score.n} test inputs)")
+    else:
+        record.message = f"{exam.metric_display} = {score.value:.6g} on {score.n} test inputs"
 
 
 def hidden_paths(exam: Exam, out_dir: Path, submissions_dir: Path) -> list[Path]:

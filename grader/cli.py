@@ -4,7 +4,9 @@
                  [--require-sandbox] [--gpu] [--dask SCHEDULER]
     grader check NOTEBOOK --exam EXAM_DIR          # a student's pre-hand-in check (validation split)
     grader report OUT_DIR [--manual-scores CSV]    # rebuild grades.csv, feedback, leaderboard
-    grader new-exam DIR                            # start an exam folder from a commented exam.toml
+    grader new-exam DIR --kind KIND                # a complete, runnable exam folder to start from
+    grader student-kit EXAM_DIR --out KIT.zip      # what students get: task, rules, public data, template
+    grader template EXAM_DIR                       # (re)generate the exam's student template
 
 Exit codes: 0 when the batch completed (even if submissions failed); 2 for an invalid exam or
 arguments; for ``check``, 1 when the notebook would not be scored.
@@ -72,9 +74,22 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--manual-scores", type=Path)
     report.set_defaults(run=cmd_report)
 
-    new = sub.add_parser("new-exam", help="create an exam folder with a commented exam.toml")
+    new = sub.add_parser("new-exam", help="create a complete, runnable exam folder to start from")
     new.add_argument("folder", type=Path)
+    new.add_argument("--kind", default="classification",
+                     help="classification | regression | images | text (default classification)")
+    new.add_argument("--title", help="the exam's title")
     new.set_defaults(run=cmd_new_exam)
+
+    kit = sub.add_parser("student-kit", help="zip what students get: task, rules, public data, template, check")
+    kit.add_argument("exam_dir", type=Path)
+    kit.add_argument("--out", type=Path, required=True, help="the zip file to write")
+    kit.set_defaults(run=cmd_student_kit)
+
+    template = sub.add_parser("template", help="(re)generate the student template of an exam")
+    template.add_argument("exam_dir", type=Path)
+    template.add_argument("--out", type=Path, help="default: the exam's template path, or EXAM/template.ipynb")
+    template.set_defaults(run=cmd_template)
     return parser
 
 
@@ -158,7 +173,7 @@ def _write_skipped(out: Path, skipped: list) -> None:
     import csv
     import io
 
-    from grader.report import csv_text
+    from grader.escaping import csv_text
     from grader.results import atomic_write_text
 
     buffer = io.StringIO()
@@ -189,7 +204,9 @@ def cmd_check(args) -> int:
     from grader.submissions import Submission, student_id
 
     exam = load_exam(args.exam_dir)
-    exam.build_data()
+    needed = [exam.public_data, exam.validation_inputs, exam.validation_labels]
+    if any(p is None or not p.exists() for p in needed):
+        exam.build_data()  # the instructor's folder; a student kit ships the public files already
     nb = args.notebook
     if not nb.is_file():
         raise FileNotFoundError(f"notebook {nb} not found")
@@ -216,14 +233,36 @@ def cmd_check(args) -> int:
 
 
 def cmd_new_exam(args) -> int:
-    template = Path(__file__).with_name("CONTRACTS.md").read_text(encoding="utf-8")
-    toml_block = template.split("```toml", 1)[1].split("```", 1)[0].lstrip()
-    args.folder.mkdir(parents=True, exist_ok=True)
-    target = args.folder / "exam.toml"
-    if target.exists():
-        raise ValueError(f"{target} exists: not overwriting it")
-    target.write_text(toml_block, encoding="utf-8")
-    console.print(f"wrote {target}: edit it, add the data recipe, then `grader check` a sample notebook")
+    from grader.authoring.scaffold import new_exam
+
+    written = new_exam(args.folder, args.kind, args.title)
+    for path in written:
+        console.print(f"wrote {path}")
+    console.print(f"next: edit the task and make_data.py, then `grader check {args.folder / 'template.ipynb'} "
+                  f"--exam {args.folder}`")
+    return 0
+
+
+def cmd_student_kit(args) -> int:
+    from grader.authoring.kit import student_kit
+
+    exam = load_exam(args.exam_dir)
+    if exam.public_data.exists() is False or (exam.validation_inputs and not exam.validation_inputs.exists()):
+        exam.build_data()
+    out = student_kit(exam, args.out)
+    console.print(f"wrote {out}: README.md (task and rules), data, template.ipynb, exam.toml, grader/")
+    return 0
+
+
+def cmd_template(args) -> int:
+    import nbformat
+
+    from grader.authoring.template import student_template
+
+    exam = load_exam(args.exam_dir)
+    out = args.out or exam.template or exam.folder / "template.ipynb"
+    nbformat.write(student_template(exam), out)
+    console.print(f"wrote {out}")
     return 0
 
 

@@ -14,11 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader import metrics
+from grader.kinds import KINDS
 
 MODES = ("weights", "retrain")
 PREDICT = ("notebook", "model")  # who computes the predictions: the student's notebook, or the grader
 SCHEMES = ("linear", "rank", "target")
-PREDICTION_KINDS = ("class_labels", "scores", "values")
+PREDICTION_KINDS = tuple(KINDS)
+BACKENDS = ("tensorflow", "jax", "torch")
 
 
 _MISSING = object()  # marks a required key in _Spec.get
@@ -54,6 +56,16 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class ParameterBonus:
+    """A secondary criterion: bonus points for fewer parameters (valid results only)."""
+
+    points: float
+    scheme: str = "linear"  # "linear": full_at -> all points, zero_at -> none; "rank": by rank of the count
+    full_at: int = 0
+    zero_at: int = 0
+
+
+@dataclass(frozen=True)
 class Grading:
     objective_weight: float = 0.8
     quality_weight: float = 0.2
@@ -62,6 +74,8 @@ class Grading:
     target: float | None = None
     bonus: float = 0.0
     scale: float = 30
+    tie_tolerance: float = 0.0  # results closer than this share a rank and are shown as ties
+    parameter_bonus: ParameterBonus | None = None
 
 
 @dataclass(frozen=True)
@@ -78,15 +92,19 @@ class Exam:
     task: str
     mode: str
     metric: str
+    metric_display: str  # the metric's name for people, e.g. "MSE" or "LCS ratio"
     higher_is_better: bool
     public_data: Path
     test_inputs: Path
     test_labels: Path
+    rounds: int  # 0: one test set; N: N generated test sets, concatenated, scored separately, averaged
+    test_rounds: Path | None  # with rounds: the round id (0..N-1) of each test row
     validation_inputs: Path | None
     validation_labels: Path | None
     template: Path | None  # the notebook students start from: text copied from it earns no quality points
     predict: str  # "notebook": the notebook saves predictions; "model": the grader predicts with the model
     preprocess: str | None  # predict = "model": "file.py:function" in the exam folder, applied to the inputs
+    backends: tuple[str, ...]  # Keras backends a notebook may declare (KERAS_BACKEND); the first is the default
     recipe: Path | None
     hide: tuple[Path, ...]
     predictions: Predictions
@@ -99,7 +117,7 @@ class Exam:
         return "higher" if self.higher_is_better else "lower"
 
     def missing_data(self) -> list[Path]:
-        paths = [self.public_data, self.test_inputs, self.test_labels]
+        paths = [self.public_data, self.test_inputs, self.test_labels, *([self.test_rounds] if self.rounds else [])]
         return [p for p in paths if not p.exists()]
 
     def build_data(self) -> None:
@@ -130,11 +148,20 @@ def load_exam(folder: Path | str) -> Exam:
 
     metric_name = spec.get("metric.name", str)
     try:
-        metric = metrics.get_metric(metric_name)
+        metric = metrics.get_metric(metric_name, folder)
     except KeyError as exc:
         raise ExamError(f"metric.name: {exc.args[0]}") from exc
     direction = spec.get("metric.direction", str, metric.direction)
     spec.choice("metric.direction", direction, ("higher", "lower"))
+
+    rounds = spec.get("data.rounds", int, 0)
+    if rounds < 0 or rounds == 1:
+        raise ExamError(f"data.rounds: 0 (one test set) or at least 2, got {rounds}")
+    backends = tuple(spec.get("exam.backends", list, ["tensorflow"]))
+    for b in backends:
+        spec.choice("exam.backends", b, BACKENDS)
+    if not backends:
+        raise ExamError("exam.backends: list at least one of " + ", ".join(BACKENDS))
 
     mode = spec.get("exam.mode", str, "weights")
     spec.choice("exam.mode", mode, MODES)
@@ -151,6 +178,11 @@ def load_exam(folder: Path | str) -> Exam:
     )
     if predictions.kind == "class_labels" and not predictions.num_classes:
         raise ExamError("predictions.num_classes: required (a positive integer) for class_labels")
+    if predictions.kind == "text" and predictions.shape:
+        raise ExamError("predictions.shape: text predictions are one string per test input: shape = []")
+    if metric.kinds and predictions.kind not in metric.kinds:
+        raise ExamError(f"metric.name: {metric_name} is for {' or '.join(metric.kinds)} predictions, not "
+                        f"{predictions.kind} (predictions.kind)")
     if not all(isinstance(d, int) and d > 0 for d in predictions.shape):
         raise ExamError(f"predictions.shape: must list positive integers, got {predictions.shape!r}")
 
@@ -184,6 +216,10 @@ def load_exam(folder: Path | str) -> Exam:
     if Path(limits.model_file).name != limits.model_file:
         raise ExamError(f"limits.model_file: a file name, not a path ({limits.model_file!r})")
 
+    bonus_table = spec.get("grading.parameter_bonus", dict, None)
+    parameter_bonus = None
+    if bonus_table is not None:
+        parameter_bonus = _parameter_bonus(bonus_table)
     grading = Grading(
         objective_weight=spec.get("grading.objective_weight", (int, float), 0.8),
         quality_weight=spec.get("grading.quality_weight", (int, float), 0.2),
@@ -192,7 +228,11 @@ def load_exam(folder: Path | str) -> Exam:
         target=spec.get("grading.target", (int, float), None),
         bonus=spec.get("grading.bonus", (int, float), 0.0),
         scale=spec.positive("grading.scale", 30),
+        tie_tolerance=spec.get("grading.tie_tolerance", (int, float), 0.0),
+        parameter_bonus=parameter_bonus,
     )
+    if grading.tie_tolerance < 0:
+        raise ExamError("grading.tie_tolerance: must be >= 0")
     weights = grading.objective_weight + grading.quality_weight
     if grading.objective_weight < 0 or grading.quality_weight < 0 or abs(weights - 1) > 1e-9:
         raise ExamError("grading.objective_weight + grading.quality_weight: must be >= 0 and add up "
@@ -214,15 +254,19 @@ def load_exam(folder: Path | str) -> Exam:
         task=spec.get("exam.task", str, ""),
         mode=mode,
         metric=metric_name,
+        metric_display=spec.get("metric.display", str, metric.display),
         higher_is_better=direction == "higher",
         public_data=path("data.public"),
         test_inputs=path("data.test_inputs"),
         test_labels=path("data.test_labels"),
+        rounds=rounds,
+        test_rounds=path("data.test_rounds") if rounds else None,
         validation_inputs=path("data.validation_inputs", required=False),
         validation_labels=path("data.validation_labels", required=False),
         template=path("exam.template", required=False),
         predict=spec.choice("exam.predict", spec.get("exam.predict", str, "notebook"), PREDICT),
         preprocess=spec.get("exam.preprocess", str, None),
+        backends=backends,
         recipe=path("data.recipe", required=False),
         hide=tuple(Path(os.path.expandvars(os.path.expanduser(p))) for p in spec.get("data.hide", list, [])),
         predictions=predictions,
@@ -253,16 +297,33 @@ def load_exam(folder: Path | str) -> Exam:
 
 
 KNOWN_KEYS = {
-    "exam": {"title", "task", "mode", "template", "predict", "preprocess"},
-    "metric": {"name", "direction"},
+    "exam": {"title", "task", "mode", "template", "predict", "preprocess", "backends"},
+    "metric": {"name", "direction", "display"},
     "data": {"public", "test_inputs", "test_labels", "validation_inputs", "validation_labels",
-             "recipe", "hide"},
+             "recipe", "hide", "rounds", "test_rounds"},
     "predictions": {"kind", "num_classes", "shape"},
     "limits": {"time_seconds", "cell_seconds", "memory_mb", "max_processes", "max_output_mb",
                "max_files_mb", "max_parameters", "forbidden_imports", "forbid_pretrained", "model_file",
                "max_model_mb", "max_notebook_mb", "extra_files"},
-    "grading": {"objective_weight", "quality_weight", "scheme", "baseline", "target", "bonus", "scale"},
+    "grading": {"objective_weight", "quality_weight", "scheme", "baseline", "target", "bonus", "scale",
+                "tie_tolerance", "parameter_bonus"},
 }
+
+
+def _parameter_bonus(table: dict) -> ParameterBonus:
+    unknown = set(table) - {"points", "scheme", "full_at", "zero_at"}
+    if unknown:
+        raise ExamError(f"grading.parameter_bonus: unknown key(s) {', '.join(sorted(unknown))}")
+    points, scheme = table.get("points"), table.get("scheme", "linear")
+    if isinstance(points, bool) or not isinstance(points, int | float) or points <= 0:
+        raise ExamError(f"grading.parameter_bonus.points: a positive number, got {points!r}")
+    if scheme not in ("linear", "rank"):
+        raise ExamError(f"grading.parameter_bonus.scheme: 'linear' or 'rank', got {scheme!r}")
+    full_at, zero_at = table.get("full_at", 0), table.get("zero_at", 0)
+    if scheme == "linear" and not (isinstance(full_at, int) and isinstance(zero_at, int) and 0 <= full_at < zero_at):
+        raise ExamError("grading.parameter_bonus: linear needs integers full_at < zero_at (parameter counts: "
+                        f"full bonus at or below full_at, none at or above zero_at), got {full_at!r}, {zero_at!r}")
+    return ParameterBonus(float(points), scheme, full_at, zero_at)
 
 
 class _Spec:

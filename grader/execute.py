@@ -209,6 +209,7 @@ def execute_submission(
     hide: Sequence[Path] = (),
     require_isolation: bool = False,
     gpu: bool = False,
+    backend: str | None = None,
 ) -> ExecutionResult:
     """Run ``notebook`` (already normalized: it has a cell tagged ``parameters``) in the sandbox.
 
@@ -218,7 +219,7 @@ def execute_submission(
     Injected parameters: GRADING=True, DATA_DIR, TEST_INPUTS, PREDICTIONS_PATH, MODEL_PATH, as paths
     seen by the notebook. Results land in ``work_dir``: executed.ipynb, predictions.npy and, when the
     run writes the model, model/<model_file name>. ``hide``: host paths inside something bound that the
-    notebook must not see (e.g. a dataset in site-packages).
+    notebook must not see (e.g. a dataset in site-packages). ``backend``: KERAS_BACKEND for the kernel.
     Raises sandbox.SandboxUnavailable if ``require_isolation`` and bubblewrap cannot be used.
     """
     notebook = Path(notebook)
@@ -280,6 +281,8 @@ def execute_submission(
         package_parent = str(Path(__file__).resolve().parent.parent)
         cmd = [sys.executable, "-I", "-c", BOOTSTRAP, package_parent, json.dumps(config)]
         env = {"JUPYTER_PLATFORM_DIRS": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+        if backend:
+            env["KERAS_BACKEND"] = backend
         box_limits = dataclasses.replace(limits, wall_seconds=limits.wall_seconds + _GRACE_SECONDS)
         report_cap = limits.max_output_bytes + notebook.stat().st_size + 20 * 2**20
         sandbox = run_sandboxed(cmd, scratch=scratch, readonly=readonly, hide=list(hide), limits=box_limits,

@@ -42,6 +42,7 @@ class Normalized:
     notebook: nbformat.NotebookNode  # ready to run: outputs cleared, parameters cell tagged
     original: nbformat.NotebookNode  # as handed in (outputs kept: the quality rubric reads them)
     notes: list[str] = field(default_factory=list)
+    backend: str | None = None  # the Keras backend the notebook declares (None: the exam's default)
 
 
 def read_notebook(path: Path, max_bytes: int = MAX_NOTEBOOK_BYTES) -> tuple[nbformat.NotebookNode, int]:
@@ -108,8 +109,33 @@ def normalize_notebook(path: Path, max_bytes: int = MAX_NOTEBOOK_BYTES) -> Norma
         notes.append(f"disabled {disabled} Colab/network-only line(s) such as drive.mount or !pip: "
                      "the grader runs offline with the exam's packages")
     notes += _ensure_parameters_cell(nb)
+    backend = declared_backend(original)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    return Normalized(nb, original, notes)
+    return Normalized(nb, original, notes, backend)
+
+
+_BACKEND_ASSIGN = re.compile(r"""^[ \t]*KERAS_BACKEND[ \t]*=[ \t]*["']([a-z]{1,20})["']""", re.M)
+
+
+def declared_backend(nb) -> str | None:
+    """The Keras backend a notebook declares: ``metadata.keras_backend``, or ``KERAS_BACKEND = "jax"``
+    in its parameters cell (or a cell that sets ``os.environ["KERAS_BACKEND"]``)."""
+    meta = nb.metadata.get("keras_backend")
+    if isinstance(meta, str):
+        return meta.strip().lower()
+    for cell in nb.cells:
+        if cell.cell_type != "code" or len(cell.source) > 200_000:
+            continue
+        tagged = "parameters" in cell.metadata.get("tags", [])
+        found = _BACKEND_ASSIGN.search(cell.source) if tagged else None
+        if found is None and "KERAS_BACKEND" in cell.source:
+            found = _ENVIRON_BACKEND.search(cell.source)
+        if found:
+            return found.group(1)
+    return None
+
+
+_ENVIRON_BACKEND = re.compile(r"""environ\[["']KERAS_BACKEND["']\][ \t]*=[ \t]*["']([a-z]{1,20})["']""")
 
 
 def _clear_outputs(nb) -> bool:

@@ -20,7 +20,8 @@ from grader.score import PredictionError
 
 
 def predict_with_model(model_file: Path, exam: Exam, inputs: Path, dest: Path, limits: Limits, *,
-                       require_isolation: bool = False, gpu: bool = False) -> tuple[Path, int]:
+                       require_isolation: bool = False, gpu: bool = False,
+                       backend: str | None = None) -> tuple[Path, int]:
     """(predictions of ``model_file`` on ``inputs`` saved at ``dest``, the loaded model's parameter
     count); raises PredictionError."""
     isolated, _ = isolation_available()
@@ -54,6 +55,7 @@ def predict_with_model(model_file: Path, exam: Exam, inputs: Path, dest: Path, l
         package_parent = str(Path(__file__).resolve().parent.parent)
         result = run_sandboxed([sys.executable, "-I", "-c", BOOTSTRAP, package_parent, json.dumps(config)],
                                scratch=scratch, readonly=readonly, limits=limits,
+                               env={"KERAS_BACKEND": backend} if backend else None,
                                require_isolation=require_isolation, gpu=gpu)
         lines = [ln for ln in result.stdout.splitlines() if ln.startswith("{")]
         info = json.loads(lines[-1]) if lines else {}

@@ -46,12 +46,21 @@ class Record:
     failure: str | None = None  # a key of FAILURE_CLASSES
     message: str = ""
     metric: float | None = None
+    metric_std: float | None = None  # across rounds, when the exam has rounds
+    metric_rounds: list[float] | None = None  # the metric of each round
     parameters: int | None = None
     violations: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     quality: dict = field(default_factory=dict)  # QualityResult as a dict
     seconds: float = 0.0
     isolated: bool | None = None
+    backend: str | None = None  # the Keras backend the notebook ran with
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Record:
+        """A saved record; keys of a newer or older grader version are dropped or defaulted."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
 
     def fail(self, failure: str, message: str) -> Record:
         self.status, self.failure, self.message = "failed", failure, message
@@ -100,7 +109,7 @@ class ResultStore:
 
     def load(self, student: str) -> Record | None:
         try:
-            return Record(**json.loads(self.path(student).read_text(encoding="utf-8")))
+            return Record.from_dict(json.loads(self.path(student).read_text(encoding="utf-8")))
         except (OSError, ValueError, TypeError):
             return None  # missing or unreadable: grade it again
 

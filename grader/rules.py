@@ -266,18 +266,23 @@ def static_violations(nb: nbformat.NotebookNode, exam: Exam) -> list[str]:
 
 
 def parameter_budget(model_file: Path | None, exam: Exam) -> tuple[int | None, list[str]]:
-    """(number of parameters, violations) of the model file, counted from its weight shapes."""
+    """(number of parameters, violations) of the model file, counted from its weight shapes.
+
+    Counted when the exam has a budget or a bonus for fewer parameters; only a budget makes violations."""
     budget = exam.limits.max_parameters
-    if budget is None:
+    if budget is None and exam.grading.parameter_bonus is None:
         return None, []
     if model_file is None or not os.path.lexists(model_file):
+        if budget is None:
+            return None, []
         return None, [f"no model file {exam.limits.model_file!r} to check the parameter budget "
                       f"({budget:,}): the notebook must save its model to MODEL_PATH"]
     try:
         n = count_parameters(model_file)
     except ModelFileError as exc:
-        return None, [f"the model file {Path(model_file).name} cannot be read to count its parameters: "
-                      f"{str(exc)[:400]}"]
-    if n > budget:
+        why = (f"the model file {Path(model_file).name} cannot be read to count its parameters: "
+               f"{str(exc)[:400]}")
+        return None, [why] if budget is not None else []  # bonus only: no bonus, no violation
+    if budget is not None and n > budget:
         return n, [f"the model has {n:,} parameters, over the budget of {budget:,}"]
     return n, []

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from grader import metrics
+from grader import kinds, metrics
 from grader.exam import Exam
 
 MAX_PREDICTIONS_BYTES = 512 * 2**20
@@ -29,8 +29,10 @@ class PredictionError(ValueError):
 @dataclass
 class Score:
     metric: str
-    value: float
+    value: float  # the mean over rounds when the exam has rounds
     n: int
+    std: float | None = None  # over rounds
+    rounds: list[float] | None = None  # the metric of each round
 
 
 def load_predictions(path: Path | None, exam: Exam, n_expected: int) -> np.ndarray:
@@ -65,34 +67,10 @@ def load_predictions(path: Path | None, exam: Exam, n_expected: int) -> np.ndarr
 
 
 def _validate(pred: np.ndarray, exam: Exam, n: int) -> np.ndarray:
-    spec = exam.predictions
-    expected = (n, *spec.shape)
-    if pred.shape != expected:
-        hint = ""
-        if spec.kind == "class_labels" and pred.shape == (n, spec.num_classes):
-            hint = " — these look like class scores: save np.argmax(scores, axis=1)"
-        elif pred.ndim >= 1 and pred.shape[0] != n:
-            hint = f" — one row per test input is needed, {pred.shape[0]} rows were saved"
-        raise PredictionError("malformed_predictions",
-                              f"predictions have shape {pred.shape}, expected {expected}{hint}")
-    if pred.dtype.kind not in "biuf":
-        raise PredictionError("malformed_predictions",
-                              f"predictions have dtype {pred.dtype}: a numeric array is needed")
-    if pred.dtype.kind == "f" and not np.isfinite(pred).all():
-        bad = int((~np.isfinite(pred)).sum())
-        raise PredictionError("malformed_predictions", f"{bad} predictions are NaN or infinite")
-    if spec.kind == "class_labels":
-        if pred.dtype.kind == "f":
-            if not np.array_equal(pred, np.round(pred)):
-                raise PredictionError("malformed_predictions",
-                                      "class labels must be integers (got fractional values): "
-                                      "save np.argmax(scores, axis=1).astype('int64')")
-        pred = pred.astype(np.int64)
-        out_of_range = (pred < 0) | (pred >= spec.num_classes)
-        if out_of_range.any():
-            raise PredictionError("malformed_predictions",
-                                  f"{int(out_of_range.sum())} labels outside 0..{spec.num_classes - 1}")
-    return pred
+    try:
+        return kinds.validate(pred, exam.predictions, n)
+    except kinds.InvalidPredictions as exc:
+        raise PredictionError("malformed_predictions", str(exc)) from exc
 
 
 def load_labels(path: Path) -> np.ndarray:
@@ -100,9 +78,19 @@ def load_labels(path: Path) -> np.ndarray:
     return np.load(path, allow_pickle=False)
 
 
-def score_predictions(predictions_path: Path | None, exam: Exam, labels: np.ndarray | None = None) -> Score:
-    """Validate a predictions file and compute the exam's metric on the hidden labels."""
-    labels = load_labels(exam.test_labels) if labels is None else labels
+def score_predictions(predictions_path: Path | None, exam: Exam, labels: np.ndarray | None = None,
+                      round_ids: np.ndarray | None = None) -> Score:
+    """Validate a predictions file and compute the exam's metric on the hidden labels.
+
+    With rounds (``round_ids``: the round of each test row), the metric is computed on each round's
+    rows and the score is their mean, with the standard deviation across rounds."""
+    if labels is None:  # the hidden test set, with its rounds
+        labels = load_labels(exam.test_labels)
+        round_ids = load_labels(exam.test_rounds) if exam.test_rounds is not None else None
     predictions = load_predictions(predictions_path, exam, len(labels))
-    value = metrics.get_metric(exam.metric).function(labels, predictions)
-    return Score(exam.metric, float(value), len(labels))
+    function = metrics.get_metric(exam.metric, exam.folder).function
+    if round_ids is None:
+        return Score(exam.metric, float(function(labels, predictions)), len(labels))
+    per_round = [float(function(labels[round_ids == r], predictions[round_ids == r]))
+                 for r in np.unique(round_ids)]
+    return Score(exam.metric, float(np.mean(per_round)), len(labels), float(np.std(per_round)), per_round)

@@ -15,7 +15,15 @@ def test_valid_exam_loads(tmp_path):
 
 
 def test_lower_is_better_comes_from_the_metric(tmp_path):
-    assert load_exam(make_exam(tmp_path / "e", metric="mse")).direction == "lower"
+    folder = make_exam(tmp_path / "e", metric="mse")
+    spec = folder / "exam.toml"
+    spec.write_text(spec.read_text().replace('kind = "class_labels"', 'kind = "values"'))
+    assert load_exam(folder).direction == "lower"
+
+
+def test_metric_must_fit_the_prediction_kind(tmp_path):
+    with pytest.raises(ExamError, match="mse is for values predictions, not class_labels"):
+        load_exam(make_exam(tmp_path / "e", metric="mse"))
 
 
 def _broken(tmp_path, old, new):

@@ -69,7 +69,7 @@ def test_bad_inputs_get_clear_verdicts(graded):
 def test_outputs_written(graded):
     _, _, out = graded
     html = (out / "leaderboard.html").read_text()
-    assert "clip((accuracy − 0.34) / (best − 0.34), 0, 1), best = 1" in html and "data:image/png;base64" in html
+    assert "clip((Accuracy − 0.34) / (best − 0.34), 0, 1), best = 1" in html and "data:image/png;base64" in html
     feedback = (out / "feedback" / "crash.md").read_text()
     assert "a cell raised an error" in feedback and "How the grade is computed" in feedback
     executed = nbformat.read(out / "executed" / "good.ipynb", as_version=4)

@@ -99,10 +99,10 @@ def test_leaderboard_escapes_every_name_and_message(reports):
     assert "<script" not in page.lower() and "<svg" not in page.lower()
     tags = parse(page)
     assert_inert(tags, {"html", "head", "meta", "title", "style", "body", "h1", "h2", "p", "img", "table", "tr",
-                        "th", "td", "b"})
+                        "th", "td", "b", "blockquote", "br"})
     rows = [attrs for tag, attrs in tags if tag == "tr" and "class" in attrs]
     assert len(rows) == len(records) and {r["class"] for r in rows} == {"ok", "failed"}
-    assert [t for t, _ in tags].count("img") == 1  # the histogram only
+    assert [t for t, _ in tags].count("img") == 2  # the distribution and the points plot
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "&quot;&gt;&lt;script&gt;" in page
 
 
@@ -115,7 +115,7 @@ def test_feedback_markdown_renders_names_and_messages_as_text(reports):
         rendered = md.render(text)
         tags = parse(rendered)
         assert_inert(tags, {"h1", "h2", "p", "strong", "table", "thead", "tbody", "tr", "th", "td", "ul", "li",
-                            "br", "code"})
+                            "br", "code", "blockquote"})
         headings = [t for t, _ in tags if t in ("h1", "h2")]
         assert headings.count("h1") == 1, rendered  # '# Grade: 30 / 30' in a message is no heading
         assert [t for t, _ in tags].count("table") == 2
