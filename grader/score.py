@@ -89,8 +89,15 @@ def score_predictions(predictions_path: Path | None, exam: Exam, labels: np.ndar
         round_ids = load_labels(exam.test_rounds) if exam.test_rounds is not None else None
     predictions = load_predictions(predictions_path, exam, len(labels))
     function = metrics.get_metric(exam.metric, exam.folder).function
+
+    def measure(y, p) -> float:
+        try:
+            return float(function(y, p))
+        except metrics.MetricInputError as exc:  # e.g. scores that are not probabilities
+            raise PredictionError("malformed_predictions", f"the {exam.metric_display} cannot be computed: "
+                                                           f"{exc}") from exc
+
     if round_ids is None:
-        return Score(exam.metric, float(function(labels, predictions)), len(labels))
-    per_round = [float(function(labels[round_ids == r], predictions[round_ids == r]))
-                 for r in np.unique(round_ids)]
+        return Score(exam.metric, measure(labels, predictions), len(labels))
+    per_round = [measure(labels[round_ids == r], predictions[round_ids == r]) for r in np.unique(round_ids)]
     return Score(exam.metric, float(np.mean(per_round)), len(labels), float(np.std(per_round)), per_round)

@@ -34,7 +34,7 @@ def rules_text(exam) -> str:
         f"- **Metric**: {exam.metric_display} ({direction} is better) on a hidden test set"
         + (f", mean over {exam.rounds} generated rounds (ties within {g.tie_tolerance:g})" if exam.rounds else "")
         + ".",
-        f"- **Predictions**: one {KINDS[spec.kind].describe} per test input"
+        f"- **Predictions**: {KINDS[spec.kind].describe} per test input"
         + (f" of shape {tuple(spec.shape)}" if spec.shape else "")
         + f", saved with `np.save(PREDICTIONS_PATH, predictions)` (kind `{spec.kind}`).",
         f"- **Grade**: {g.objective_weight:.0%} comparative result (scheme `{g.scheme}`, baseline {g.baseline:g}), "

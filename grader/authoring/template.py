@@ -105,7 +105,7 @@ def student_template(exam) -> nbformat.NotebookNode:
                              f"your {exam.metric_display} ({direction} is better) on a hidden test set with the "
                              f"rest of the class; {exam.grading.quality_weight:.0%} rates how well this notebook "
                              "explains the problem, the data, your choices, the training and the results. "
-                             f"Predictions: one {kind.describe} per test input"
+                             f"Predictions: {kind.describe} per test input"
                              + (f", shape {tuple(spec.shape)} each" if spec.shape else "") + f"; a model{budget}."
                              "\n\nReplace the text of this template with your own: copied text earns nothing."),
         v4.new_code_cell(
