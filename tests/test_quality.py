@@ -1,13 +1,17 @@
-"""grader/quality.py: the rubric estimate of a notebook's descriptive quality and the manual overrides."""
+"""grader/quality/: the rubric estimate of a notebook's descriptive quality and the manual overrides."""
 
 from __future__ import annotations
 
+import base64
+import io
+import itertools
 import textwrap
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output, new_raw_cell
+from PIL import Image, ImageDraw
 
 from grader.quality import (
     RUBRIC,
@@ -18,7 +22,24 @@ from grader.quality import (
     load_nbgrader_manual_scores,
 )
 
-PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+PIXEL_PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+_figures = itertools.count()
+
+
+def encode(image: Image.Image, kind: str = "PNG") -> str:
+    buffer = io.BytesIO()
+    image.save(buffer, kind)
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def figure_png() -> str:
+    """A small plot-like PNG (axes and a curve), different at each call, as matplotlib would store it."""
+    k = next(_figures)
+    image = Image.new("RGB", (160, 120), "white")
+    draw = ImageDraw.Draw(image)
+    draw.rectangle([10, 10, 150, 110], outline="black")
+    draw.line([(12, 100), (60, 40 + k % 50), (148, 20)], fill=(31, 119, 180), width=2)
+    return encode(image)
 
 
 def md(text: str):
@@ -30,7 +51,7 @@ def code(source: str, count: int | None = None, figure: bool = False, text: str 
     if text:
         cell.outputs.append(new_output("stream", name="stdout", text=text))
     if figure:
-        cell.outputs.append(new_output("display_data", data={"image/png": PNG, "text/plain": "<Figure>"}))
+        cell.outputs.append(new_output("display_data", data={"image/png": figure_png(), "text/plain": "<Figure>"}))
     return cell
 
 
