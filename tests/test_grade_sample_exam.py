@@ -34,7 +34,7 @@ def test_failure_classes(grades):
 def test_ordering_and_points(grades):
     _, g = grades
     acc = {s: float(g[s]["metric"]) for s in ("alice_strong_cnn", "bob_weak_mlp", "grace_no_params_cell")}
-    assert acc["alice_strong_cnn"] > 0.88 and acc["bob_weak_mlp"] < acc["alice_strong_cnn"]
+    assert acc["alice_strong_cnn"] > 0.85 and acc["bob_weak_mlp"] < acc["alice_strong_cnn"]
     best = max(acc, key=acc.get)
     assert float(g[best]["objective_points"]) == 24.0 and float(g[best]["bonus"]) == 1.0
     total = {s: float(row["total"]) for s, row in g.items()}

@@ -141,6 +141,27 @@ def test_hidden_split_is_not_in_public_data(built):
     assert not (out / "hidden").is_relative_to(out / "public")
 
 
+@pytest.mark.slow
+@pytest.mark.xdist_group("fashion_budget_data")
+def test_hidden_split_cannot_be_recovered_from_the_public_fashion_mnist(built):
+    """The official Fashion-MNIST test split is public: a notebook could carry a lookup table of it.
+    No hidden image is an official one, and nearest-neighbour matching recovers too few to help."""
+    import keras
+
+    _, out, _ = built
+    (x_train, _), (x_test, y_test) = keras.datasets.fashion_mnist.load_data()
+    hidden = np.load(out / "hidden" / "test_inputs.npy")
+    labels = np.load(out / "hidden" / "test_labels.npy")
+    official = _rows(x_train) | _rows(x_test)
+    assert not _rows(hidden) & official, "hidden images found byte for byte in the official release"
+    # the lookup attack: the label of the nearest official test image, on a sample of 1,000
+    sample = hidden[:1000].reshape(1000, -1).astype(np.float32)
+    table = x_test.reshape(len(x_test), -1).astype(np.float32)
+    distances = (sample**2).sum(1)[:, None] - 2 * sample @ table.T + (table**2).sum(1)[None]
+    looked_up = y_test[distances.argmin(1)]
+    assert (looked_up == labels[:1000]).mean() < 0.87  # below the strong sample model (0.88 here)
+
+
 # ----------------------------------------------------------------------------- sample submissions
 
 STUDENTS = sorted(p.name for p in SAMPLES.iterdir() if p.is_dir()) if SAMPLES.is_dir() else []
