@@ -81,3 +81,38 @@ def test_final_grade_rounds_half_up():
     g = Grading(scheme="target", baseline=0.0, target=1.0, scale=30, objective_weight=1.0, quality_weight=0.0)
     grades = by_student(grade_class([Entry("a", 26.5 / 30, 0), Entry("b", 26.49 / 30, 0)], g, True))
     assert grades["a"].final_grade == 27 and grades["b"].final_grade == 26
+
+
+def test_results_within_the_tie_tolerance_share_a_rank_and_the_bonus():
+    g = Grading(scheme="rank", baseline=0.0, scale=30, bonus=1.0, tie_tolerance=0.001)
+    entries = [Entry("a", 0.9000, 0), Entry("b", 0.8995, 0), Entry("c", 0.8900, 0), Entry("d", 0.8899, 0)]
+    grades = by_student(grade_class(entries, g, higher=True))
+    assert [grades[s].rank for s in "abcd"] == [1, 1, 3, 3]
+    assert grades["a"].tie and grades["b"].tie and grades["a"].bonus == grades["b"].bonus == 1.0
+    assert grades["a"].objective_points == grades["b"].objective_points
+    exact = by_student(grade_class(entries, Grading(scheme="rank", baseline=0.0, scale=30), higher=True))
+    assert [exact[s].rank for s in "abcd"] == [1, 2, 3, 4] and not exact["a"].tie
+    # lower is better: MSE 0.00266 and 0.00271 are different results unless the tolerance says otherwise
+    mse = [Entry("x", 0.00266, 0), Entry("y", 0.00271, 0)]
+    assert competition_ranks({e.student: e.metric for e in mse}, higher=False) == {"x": 1, "y": 2}
+    assert competition_ranks({e.student: e.metric for e in mse}, higher=False, tolerance=1e-4) == {"x": 1, "y": 1}
+
+
+def test_parameter_bonus_rewards_fewer_parameters_of_valid_results_only():
+    from grader.exam import ParameterBonus
+
+    rule = ParameterBonus(points=2.0, scheme="linear", full_at=100_000, zero_at=1_100_000)
+    g = Grading(scheme="linear", baseline=0.1, scale=30, parameter_bonus=rule)
+    entries = [Entry("tiny", 0.8, 0, parameters=50_000), Entry("mid", 0.9, 0, parameters=600_000),
+               Entry("huge", 0.95, 0, parameters=2_000_000), Entry("useless", 0.05, 0, parameters=10),
+               Entry("failed", None, 0, parameters=10)]
+    grades = by_student(grade_class(entries, g, higher=True))
+    assert grades["tiny"].parameter_bonus == 2.0 and grades["mid"].parameter_bonus == 1.0
+    assert grades["huge"].parameter_bonus == 0.0
+    assert grades["useless"].parameter_bonus == 0.0 and grades["failed"].parameter_bonus == 0.0  # below baseline
+    assert grades["mid"].total == pytest.approx(grades["mid"].objective_points + 1.0)
+    ranked = Grading(scheme="linear", baseline=0.1, scale=30, parameter_bonus=ParameterBonus(3.0, "rank"))
+    by_rank = by_student(grade_class(entries, ranked, higher=True))
+    assert (by_rank["tiny"].parameter_bonus, by_rank["mid"].parameter_bonus, by_rank["huge"].parameter_bonus) == (
+        3.0, 2.0, 1.0)
+    assert "fewer parameters" in formula(g, "Accuracy", True, 0.95)

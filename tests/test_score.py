@@ -74,3 +74,46 @@ def test_npz_and_symlink_are_refused(exam, tmp_path):
     link = tmp_path / "link.npy"
     os.symlink(exam.test_labels, link)  # a link to the hidden labels would score 100 %
     _fails(exam, link, "malformed_predictions", "not a regular file")
+
+
+def test_rounds_are_scored_separately_and_averaged(tmp_path):
+    folder = make_exam(tmp_path / "exam", n_test=30)
+    rounds = np.repeat(np.arange(3), 10)
+    np.save(folder / "data" / "hidden" / "test_rounds.npy", rounds)
+    spec = (folder / "exam.toml").read_text().replace(
+        'test_labels = "data/hidden/test_labels.npy"',
+        'test_labels = "data/hidden/test_labels.npy"\nrounds = 3\ntest_rounds = "data/hidden/test_rounds.npy"')
+    (folder / "exam.toml").write_text(spec)
+    exam = load_exam(folder)
+    y = labels(exam).copy()
+    y[:5] = (y[:5] + 1) % 3  # round 0: 5 of 10 wrong; rounds 1 and 2 perfect
+    np.save(tmp_path / "p.npy", y)
+    score = score_predictions(tmp_path / "p.npy", exam)
+    assert score.rounds == [0.5, 1.0, 1.0]
+    assert score.value == pytest.approx(2.5 / 3) and score.std == pytest.approx(np.std([0.5, 1.0, 1.0]))
+
+
+def test_text_and_image_shaped_predictions(tmp_path):
+    folder = make_exam(tmp_path / "exam", n_test=4)
+    hidden = folder / "data" / "hidden"
+    np.save(hidden / "test_labels.npy", np.array(["a b +", "a b c * +", "a", "b c -"]))
+    spec = (folder / "exam.toml").read_text().replace('name = "accuracy"', 'name = "exact_match"')
+    spec = spec.replace('kind = "class_labels"\nnum_classes = 3', 'kind = "text"')
+    (folder / "exam.toml").write_text(spec)
+    exam = load_exam(folder)
+    np.save(tmp_path / "p.npy", np.array(["a b +", "a b c + *", " a ", "b c -"]))
+    assert score_predictions(tmp_path / "p.npy", exam).value == 0.75
+    np.save(tmp_path / "p.npy", np.array([b"a b +"] * 4))
+    _fails(exam, tmp_path / "p.npy", "malformed_predictions", "decode them to str")
+    # image-shaped regression: (n, 2, 28, 28) values scored by MSE
+    folder = make_exam(tmp_path / "img", n_test=4)
+    target = np.random.default_rng(0).random((4, 2, 28, 28)).astype("float32")
+    np.save(folder / "data" / "hidden" / "test_labels.npy", target)
+    spec = (folder / "exam.toml").read_text().replace('name = "accuracy"', 'name = "mse"')
+    spec = spec.replace('kind = "class_labels"\nnum_classes = 3\nshape = []', 'kind = "values"\nshape = [2, 28, 28]')
+    (folder / "exam.toml").write_text(spec)
+    exam = load_exam(folder)
+    np.save(tmp_path / "p.npy", target + 0.1)
+    assert score_predictions(tmp_path / "p.npy", exam).value == pytest.approx(0.01, rel=1e-4)
+    np.save(tmp_path / "p.npy", target.reshape(4, 56, 28))
+    _fails(exam, tmp_path / "p.npy", "malformed_predictions", r"reshape them with .reshape\(4, 2, 28, 28\)")
