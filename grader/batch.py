@@ -11,8 +11,9 @@ from __future__ import annotations
 import shutil
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -60,7 +61,8 @@ def grade_submission(sub: Submission, exam_dir: Path, out_dir: Path, options: Op
     started = time.perf_counter()
     work = out_dir / "work" / sub.student
     try:
-        record.fingerprint = _fingerprint(sub, exam)
+        with _stage(record, "fingerprint"):
+            record.fingerprint = _fingerprint(sub, exam)
         record.notes += sub.rejected
         _grade(sub, exam, out_dir, work, options, record, _split(exam, split))
     except BudgetExceeded as exc:
@@ -74,6 +76,16 @@ def grade_submission(sub: Submission, exam_dir: Path, out_dir: Path, options: Op
     record.seconds = round(time.perf_counter() - started, 1)
     store.save(record)
     return record
+
+
+@contextmanager
+def _stage(record: Record, name: str) -> Iterator[None]:
+    """Add the wall time of the block to ``record.timings[name]`` (grader grade --profile shows them)."""
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        record.timings[name] = round(record.timings.get(name, 0.0) + time.perf_counter() - started, 3)
 
 
 def _fingerprint(sub: Submission, exam: Exam) -> str:
@@ -145,9 +157,10 @@ def _grade(sub: Submission, exam: Exam, out_dir: Path, work: Path, options: Opti
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     try:
-        notebook, files, notes = stage_handin(sub, exam, work / "handin")
+        with _stage(record, "copy the hand-in"):
+            notebook, files, notes = stage_handin(sub, exam, work / "handin")
         record.notes += notes
-        with time_budget(READ_BUDGET_SECONDS, "reading the notebook"):
+        with _stage(record, "read the notebook"), time_budget(READ_BUDGET_SECONDS, "reading the notebook"):
             prepared = normalize_notebook(notebook, int(exam.limits.max_notebook_mb * 2**20))
     except NotebookProblem as exc:
         record.fail("invalid_notebook", str(exc))
@@ -161,7 +174,7 @@ def _grade(sub: Submission, exam: Exam, out_dir: Path, work: Path, options: Opti
     record.backend = backend
 
     def assess(ran_ok: bool) -> None:
-        with time_budget(RUBRIC_BUDGET_SECONDS, "the quality rubric"):
+        with _stage(record, "quality rubric"), time_budget(RUBRIC_BUDGET_SECONDS, "the quality rubric"):
             record.quality = asdict(assess_quality(prepared.original, ran_ok=ran_ok, template=exam.template))
 
     model_name = exam.limits.model_file
@@ -172,10 +185,11 @@ def _grade(sub: Submission, exam: Exam, out_dir: Path, work: Path, options: Opti
         assess(False)
         return
     # weights mode: the budget is counted on the file handed in, before anything runs
-    violations = rules.static_violations(prepared.original, exam)
-    if exam.mode == "weights":
-        record.parameters, budget = rules.parameter_budget(handed[model_name], exam)
-        violations += budget
+    with _stage(record, "rules and parameter count"):
+        violations = rules.static_violations(prepared.original, exam)
+        if exam.mode == "weights":
+            record.parameters, budget = rules.parameter_budget(handed[model_name], exam)
+            violations += budget
 
     runnable = work / "submission.ipynb"
     nbformat.write(prepared.notebook, runnable)
@@ -183,14 +197,17 @@ def _grade(sub: Submission, exam: Exam, out_dir: Path, work: Path, options: Opti
     box_limits = Limits(wall_seconds=limits.time_seconds, memory_bytes=limits.memory_mb * 2**20,
                         max_processes=limits.max_processes, max_output_bytes=limits.max_output_mb * 2**20,
                         max_file_bytes=limits.max_files_mb * 2**20)
-    result = execute_submission(
-        runnable, student_files=files, public_data=exam.public_data, test_inputs=split.inputs,
-        work_dir=work, cell_timeout=limits.cell_seconds, model_file=model_name,
-        model_handed_in=exam.mode == "weights", hide=list(exam.hide), backend=backend,
-        require_isolation=options.require_sandbox, gpu=options.gpu, limits=box_limits,
-    )
+    with _stage(record, "sandboxed run"):
+        result = execute_submission(
+            runnable, student_files=files, public_data=exam.public_data, test_inputs=split.inputs,
+            work_dir=work, cell_timeout=limits.cell_seconds, model_file=model_name,
+            model_handed_in=exam.mode == "weights", hide=list(exam.hide), backend=backend,
+            require_isolation=options.require_sandbox, gpu=options.gpu, limits=box_limits,
+        )
     record.isolated = result.isolated
     record.notes += result.notes
+    if result.runner_seconds is not None:  # the part of the sandboxed run that is papermill itself
+        record.timings["papermill inside the sandbox"] = round(result.runner_seconds, 3)
     if result.executed_notebook and result.executed_notebook.exists():
         executed = out_dir / "executed" / f"{sub.student}.ipynb"
         executed.parent.mkdir(parents=True, exist_ok=True)
@@ -207,9 +224,10 @@ def _grade(sub: Submission, exam: Exam, out_dir: Path, work: Path, options: Opti
         from grader.predict import predict_with_model
 
         try:
-            predictions, loaded = predict_with_model(
-                handed[model_name], exam, split.inputs, work / "grader-predictions.npy", box_limits,
-                require_isolation=options.require_sandbox, gpu=options.gpu, backend=backend)
+            with _stage(record, "grader's prediction"):
+                predictions, loaded = predict_with_model(
+                    handed[model_name], exam, split.inputs, work / "grader-predictions.npy", box_limits,
+                    require_isolation=options.require_sandbox, gpu=options.gpu, backend=backend)
         except PredictionError as exc:
             record.fail(exc.failure, str(exc))
             return
@@ -225,8 +243,9 @@ def _grade(sub: Submission, exam: Exam, out_dir: Path, work: Path, options: Opti
                                              "np.save(PREDICTIONS_PATH, predictions)")
         return
     try:
-        score = score_predictions(predictions, exam, load_labels(split.labels),
-                                  load_labels(split.rounds) if split.rounds else None)
+        with _stage(record, "score"):
+            score = score_predictions(predictions, exam, load_labels(split.labels),
+                                      load_labels(split.rounds) if split.rounds else None)
     except PredictionError as exc:
         record.fail(exc.failure, str(exc))
         return

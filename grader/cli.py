@@ -59,6 +59,8 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--gpu", action="store_true", help="make the GPU devices visible in the sandbox")
     grade.add_argument("--manual-scores", type=Path, help="CSV student,quality[,max][,comment]")
     grade.add_argument("--dask", metavar="SCHEDULER", help="run on a Dask cluster (distributed) instead")
+    grade.add_argument("--profile", action="store_true",
+                       help="print where the time went, per stage (median over the submissions graded now)")
     grade.add_argument("--keep-work", action="store_true",
                        help="keep OUT/work/<student> (copies handed to the sandbox, its log) for debugging")
     grade.set_defaults(run=cmd_grade)
@@ -151,7 +153,11 @@ def cmd_grade(args) -> int:
             if done:
                 progress.console.print(f"resuming: {len(done)} already graded, {len(todo)} to go")
 
+        graded_now: set[str] = set()
+
         def on_done(record, resumed):
+            if not resumed:
+                graded_now.add(record.student)
             style = STATUS_STYLE.get(record.status, "")
             what = record.message if record.status == "ok" else f"{record.failure}: {record.message}"
             tag = " (already graded)" if resumed else f" ({record.seconds:.0f} s)"
@@ -163,9 +169,30 @@ def cmd_grade(args) -> int:
                               executor=executor, jobs=args.jobs, on_start=on_start, on_done=on_done,
                               skipped=skipped)
     _write_skipped(args.out, skipped)
+    if args.profile:
+        _print_profile([r for r in records if r.student in graded_now])
     rows = write_reports(args.out, records, exam, manual)  # the submissions in the folder now
     _print_summary(rows, exam, args.out)
     return 0
+
+
+def _print_profile(records: list) -> None:
+    """Median seconds per stage over the submissions graded in this run."""
+    from statistics import median
+
+    if not records:
+        console.print("profile: no submission was graded in this run")
+        return
+    stages = list(dict.fromkeys(name for r in records for name in r.timings))
+    table = Table(title=f"where the time went (median of {len(records)} submissions, seconds)")
+    for col in ("stage", "median", "max"):
+        table.add_column(col)
+    for name in stages:
+        values = [r.timings.get(name, 0.0) for r in records]
+        table.add_row(name, f"{median(values):.2f}", f"{max(values):.2f}")
+    table.add_row("whole submission", f"{median(r.seconds for r in records):.2f}",
+                  f"{max(r.seconds for r in records):.2f}")
+    console.print(table)
 
 
 def _write_skipped(out: Path, skipped: list) -> None:

@@ -58,6 +58,7 @@ class ExecutionResult:
     model_file: Path | None  # retrain mode: the file at MODEL_PATH after the run, copied out likewise
     isolated: bool
     notes: list[str] = dataclasses.field(default_factory=list)  # for the instructor's log
+    runner_seconds: float | None = None  # papermill's own time inside the sandbox (for --profile)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -328,6 +329,7 @@ def execute_submission(
             model_file=model,
             isolated=sandbox.isolated,
             notes=notes,
+            runner_seconds=info.get("seconds") if isinstance(info.get("seconds"), int | float) else None,
         )
     finally:
         shutil.rmtree(tmp_root, ignore_errors=True)

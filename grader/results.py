@@ -55,6 +55,7 @@ class Record:
     seconds: float = 0.0
     isolated: bool | None = None
     backend: str | None = None  # the Keras backend the notebook ran with
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage (grader grade --profile)
 
     @classmethod
     def from_dict(cls, data: dict) -> Record:
