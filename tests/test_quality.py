@@ -414,3 +414,168 @@ def test_nbgrader_manual_scores(tmp_path):
         load_nbgrader_manual_scores(url, "other")
     with pytest.raises(FileNotFoundError):
         load_nbgrader_manual_scores(f"sqlite:///{tmp_path / 'missing.db'}", "exam")
+
+
+# ------------------------------------------------------------------------------------------------
+# Figures: only the outputs handed in, and only real figures
+# ------------------------------------------------------------------------------------------------
+
+
+def figures_notebook(payloads: list[str], mime: str = "image/png"):
+    """An exploration section whose plotting cell shows these images."""
+    cell = code("import matplotlib.pyplot as plt\nplt.imshow(x_train[0])", 1)
+    for payload in payloads:
+        cell.outputs.append(new_output("display_data", data={mime: payload, "text/plain": "<Figure>"}))
+    return new_notebook(cells=[md("## Data exploration"), cell])
+
+
+def figure_points(payloads: list[str], mime: str = "image/png") -> tuple[float, str]:
+    exploration = items(assess_quality(figures_notebook(payloads, mime), ran_ok=True))["exploration"]
+    return exploration.points, exploration.evidence
+
+
+def test_real_figures_count_and_the_evidence_says_they_were_handed_in():
+    points, evidence = figure_points([figure_png(), figure_png()])
+    assert "2 figure(s) (from the outputs you handed in)" in evidence
+    assert points == pytest.approx(figure_points([])[0] + 0.2, abs=0.01)
+
+
+@pytest.mark.parametrize("payloads", [
+    pytest.param([PIXEL_PNG] * 50, id="1x1 PNG 50 times"),
+    pytest.param([encode(Image.new("RGB", (1, 1), (k, 0, 0))) for k in range(50)], id="50 distinct 1x1 PNGs"),
+    pytest.param([encode(Image.new("RGB", (640, 480), "white"))], id="flat white 640x480"),
+    pytest.param([encode(Image.new("RGB", (640, 480), (30, 60, 90)), "JPEG")], id="flat JPEG"),
+    pytest.param([encode(Image.new("RGBA", (640, 480), (0, 0, 0, 0)))], id="transparent"),
+    pytest.param([encode(Image.linear_gradient("L").resize((90, 400)))], id="too narrow"),
+    pytest.param(["not base64 at all!", "iVBORw0KGgo" + "A" * 1000], id="undecodable"),
+    pytest.param([figure_png()[:200]], id="truncated PNG"),
+])
+def test_degenerate_images_earn_no_figure_points(payloads):
+    points, evidence = figure_points(payloads)
+    assert points == pytest.approx(figure_points([])[0])
+    assert "figure(s)" not in evidence and "not counted" in evidence
+
+
+def test_a_figure_repeated_counts_once_and_oversized_payloads_are_not_read():
+    figure = figure_png()
+    assert "1 figure(s)" in figure_points([figure] * 20)[1]
+    big = Image.effect_noise((1500, 1500), 100).convert("RGB")  # ~6 MB of PNG: over the size limit
+    points, evidence = figure_points([encode(big)])
+    assert "figure(s) (" not in evidence
+
+
+def test_svg_figures_need_drawing_elements():
+    empty = '<svg xmlns="http://www.w3.org/2000/svg" width="640" height="480"></svg>'
+    drawn = empty.replace("></svg>", ">" + '<path d="M 0 0 L 10 10"/>' * 30 + "</svg>")
+    assert "figure(s) (" not in figure_points([empty], "image/svg+xml")[1]
+    assert "1 figure(s) (" in figure_points([drawn], "image/svg+xml")[1]
+
+
+def test_evidence_from_stored_outputs_says_so():
+    good = items(assess_quality(explained_notebook(), ran_ok=True))
+    assert "(from the outputs you handed in)" in good["exploration"].evidence
+    assert "from the outputs you handed in" in good["training"].evidence
+    log_only = new_notebook(cells=[code("history = model.fit(x, y, epochs=3)", 1, text="Epoch 1/3\nloss: 0.5")])
+    assert "epoch log (from the outputs you handed in" in items(assess_quality(log_only, ran_ok=True))[
+        "training"].evidence
+
+
+# ------------------------------------------------------------------------------------------------
+# Explanations written as code comments
+# ------------------------------------------------------------------------------------------------
+
+COMMENTS_VS_MARKDOWN = 0.7  # the package docstring promises at least this fraction
+
+SECTIONS = [  # (heading, explanation, code, outputs: figure?, text)
+    ("# Fashion-MNIST under a parameter budget\n## Problem statement",
+     "The task is to classify small grey-scale photos of clothes into ten classes with a Keras model of at "
+     "most one hundred thousand parameters. Success is measured by the accuracy on a hidden test set, so "
+     "the goal is a compact model that generalizes rather than one that memorizes the training split.",
+     'DATA_DIR = "data/public"\nGRADING = False', False, ""),
+    ("## Data exploration",
+     "Before choosing a model I look at the arrays: their shapes, the number of images per class and a "
+     "few examples of each class. Every class holds the same number of images, so the classes are "
+     "balanced. Shirts and coats look alike at this resolution, which is where I expect mistakes.",
+     "import numpy as np\nimport matplotlib.pyplot as plt\nx_train = np.load(f'{DATA_DIR}/x.npy')\n"
+     "y_train = np.load(f'{DATA_DIR}/y.npy')\nprint(x_train.shape, np.bincount(y_train))\n"
+     "plt.imshow(x_train[0])", True, "(50000, 28, 28) [5000 5000]"),
+    ("## The model",
+     "The network stacks three convolutional blocks of small kernels with max pooling, then global "
+     "average pooling, dropout and a dense softmax layer. I chose convolutions because they share "
+     "weights across the image, which keeps the parameter count low; compared with a dense network of "
+     "the same size they were clearly better, a good trade-off for the budget.",
+     "import keras\nfrom keras import layers\nmodel = keras.Sequential([keras.Input((28, 28, 1)), "
+     "layers.Conv2D(32, 3), layers.MaxPooling2D(), layers.GlobalAveragePooling2D(), layers.Dropout(0.3), "
+     "layers.Dense(10, activation='softmax')])\nmodel.summary()", False, "Total params: 60,106"),
+    ("## Training",
+     "Training uses the Adam optimizer with early stopping on the validation loss. The learning curves "
+     "show the validation loss flattening after about twelve epochs while the training loss keeps "
+     "falling, the usual sign of overfitting, so restoring the best weights matters.",
+     "stop = keras.callbacks.EarlyStopping(patience=3, restore_best_weights=True)\n"
+     "history = model.fit(x_train, y_train, validation_split=0.1, epochs=30, callbacks=[stop])\n"
+     "plt.plot(history.history['loss'])\nplt.plot(history.history['val_loss'])", True, "Epoch 1/30"),
+    ("## Evaluation and discussion",
+     "On the validation split the model reaches about ninety-one percent accuracy. The confusion matrix "
+     "shows that most errors are shirts predicted as pullovers or coats, while shoes are almost never "
+     "confused with clothes. The main limit is the low resolution; longer training with data "
+     "augmentation could improve it, and in future work I would try separable convolutions.",
+     "from sklearn.metrics import accuracy_score, confusion_matrix\ny_pred = model.predict(x_val).argmax(1)\n"
+     "print(accuracy_score(y_val, y_pred))\nprint(confusion_matrix(y_val, y_pred))", False, "0.912"),
+]
+
+
+def sectioned_notebook(style: str):
+    """The same notebook with its explanations as markdown cells, comment blocks or docstrings."""
+    cells = []
+    for count, (heading, explanation, source, figure, text) in enumerate(SECTIONS, start=1):
+        cells.append(md(heading))
+        lines = textwrap.wrap(explanation, 90)
+        if style == "markdown":
+            cells.append(md("\n".join(lines)))
+        elif style == "comments":
+            source = "\n".join("# " + line for line in lines) + "\n" + source
+        else:  # a docstring: a string statement at the top of the cell
+            source = '"""\n' + "\n".join(lines) + '\n"""\n' + source
+        cells.append(code(source, count, figure=figure, text=text))
+    return new_notebook(cells=cells)
+
+
+PROSE_ITEMS = ("problem", "exploration", "model", "training", "evaluation")
+
+
+def prose_points(result: QualityResult) -> float:
+    return sum(item.points for item in result.items if item.key in PROSE_ITEMS)
+
+
+@pytest.mark.parametrize("style", ["comments", "docstrings"])
+def test_explanations_in_comments_score_like_markdown(style):
+    as_markdown = assess_quality(sectioned_notebook("markdown"), ran_ok=True)
+    as_comments = assess_quality(sectioned_notebook(style), ran_ok=True)
+    assert as_markdown.estimate >= 0.75, as_markdown.to_markdown()
+    assert as_comments.estimate >= COMMENTS_VS_MARKDOWN * as_markdown.estimate, as_comments.to_markdown()
+    # not only thanks to the "comments" item: the prose items themselves
+    assert prose_points(as_comments) >= COMMENTS_VS_MARKDOWN * prose_points(as_markdown), as_comments.to_markdown()
+
+
+def test_explanations_in_comments_without_headings_still_count():
+    notebook = sectioned_notebook("comments")
+    notebook.cells = [c for c in notebook.cells if c.cell_type == "code"]
+    result = assess_quality(notebook, ran_ok=True)
+    assert result.estimate >= 0.6, result.to_markdown()
+
+
+def test_comment_blocks_keep_the_guards():
+    stuffed = "\n".join(["# because since chose compared trade-off rather than therefore hence thus"] * 2
+                        + ["# limits improve could would future overfit bias mistakes weakness limits"])
+    commented_out = "\n".join(["# model = keras.Sequential([layers.Dense(64), layers.Dense(10)])",
+                               "# model.compile('adam', 'sparse_categorical_crossentropy')",
+                               "# history = model.fit(x_train, y_train, epochs=10, validation_split=0.1)",
+                               "# print(model.evaluate(x_val, y_val))"])
+    repeated = "\n".join(["# The model is a small convolutional network with three blocks of filters."] * 8)
+    for block in (stuffed, commented_out, repeated):
+        notebook = new_notebook(cells=[md("## The model"), code(block + "\nmodel.summary()", 1)])
+        model = items(assess_quality(notebook, ran_ok=True))["model"]
+        assert model.points <= 0.45, (block, model.evidence)
+    ignored = items(assess_quality(new_notebook(cells=[md("## The model"), code(stuffed + "\nx = 1")]),
+                                   ran_ok=True))["model"]
+    assert "ignored" in ignored.evidence

@@ -39,9 +39,10 @@ Prose is the student's own explanation, wherever it is written:
 - the text of markdown cells without headings, code blocks, HTML, links' targets and math;
 - code comments: a block of consecutive whole-line ``#`` comments, or a docstring, of at least 10
   words (commented-out code and markers such as "# imports" left out) is a paragraph of prose of the
-  section its code cell is in. An explanation written as comment blocks under the same headings
-  scores at least 70 % of what the same text earns as markdown cells (tests/test_quality.py
-  measures 100 % on its notebook; the comment lines also earn the "comments" item).
+  section its code cell is in. An explanation written as comment blocks (or docstrings) under the
+  same headings scores at least 70 % of what the same text earns as markdown cells
+  (tests/test_quality.py: 100 % on the prose items of its notebook, 111 % in all, since the comment
+  lines also earn the "comments" item).
 Word counts are linear up to the threshold and zero below a minimum (about a third of it).
 
 Guards against keyword stuffing, so that a heading per section is not enough:

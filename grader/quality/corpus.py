@@ -8,8 +8,9 @@ nothing when it is
   lecture notebooks, the exam's task statement and the exam folder's README.md), compared after
   normalisation (lower case, words only; a reference sentence needs three words to be matched);
 - mostly made of longer copied phrases: at least ``COPIED_SHARE`` of its words lie in a run of
-  ``SHINGLE`` consecutive words that also occurs in the corpus, so that a lecture paragraph with a
-  word changed here and there, or re-wrapped, still earns nothing;
+  ``SHINGLE`` consecutive words that also occurs in the corpus (or in the few words around such
+  runs that an edit broke: see ``_spread``), so that a lecture paragraph with a word changed here
+  and there, or re-wrapped, still earns nothing;
 - a repeat, exact or mostly the same ``SHINGLE``-word runs, of something earlier in the notebook.
 
 Runs of words are compared across sentence boundaries, so that a copied paragraph is caught even
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
 
 SHINGLE = 8  # words per compared run: long enough to be a copy, not a common phrase
 COPIED_SHARE = 0.5  # a sentence with at least this share of its words in copied runs is a copy
+EDIT_GAP = 3  # words between two copied stretches that are counted as copied too (the edits)
+LONG_COPY = 2 * SHINGLE  # a copied stretch this long also takes the SHINGLE - 1 words on either side
 MAX_REFERENCE_BYTES = 2 * 2**20  # per reference file read (a lecture notebook is ~25 kB)
 MAX_TEMPLATE_CELL_CHARS = 200_000
 
@@ -78,9 +81,12 @@ def corpus_of_texts(texts: tuple[str, ...]) -> Corpus:
     """The corpus of reference texts, each read as markdown (cached: the same for every student).
 
     Every sentence of the template is the template's; a reference's sentence must have at least
-    three words to be matched on its own: a student may well write "Conclusion." too.
+    three words to be matched on its own: a student may well write "Conclusion." too. Each text is
+    read twice, as rendered prose and as raw lines (math, link targets and headings kept), so that a
+    copy pasted into code comments, where nothing is stripped, matches too.
     """
-    return _corpus((_markdown_units(text) for text in texts), min_words=3)
+    blocks = ([_markdown_units(text), text.splitlines()] for text in texts)
+    return _corpus((block for pair in blocks for block in pair), min_words=3)
 
 
 def corpus_of_notebook(notebook: Any) -> Corpus:
@@ -91,7 +97,7 @@ def corpus_of_notebook(notebook: Any) -> Corpus:
             continue
         source, _ = text_of(cell.get("source"), MAX_TEMPLATE_CELL_CHARS)
         if cell.get("cell_type") == "markdown":
-            blocks.append(_markdown_units(source))
+            blocks += [_markdown_units(source), source.splitlines()]
         elif cell.get("cell_type") == "code":
             blocks.append([c.text for c in split_code(source).comments])
     return _corpus(blocks)
@@ -195,6 +201,31 @@ def reference_texts(exam: Exam) -> tuple[str, ...]:
 # --------------------------------------------------------------------------------------------------
 
 
+def _spread(marks: bytearray) -> bytearray:
+    """Copied words, completed: an edit rarely leaves SHINGLE words untouched on both of its sides.
+
+    The words of a gap of at most EDIT_GAP words between two copied stretches are copied too ("a
+    really small" for "a very small"), and so are the SHINGLE - 1 words before and after a copied
+    stretch of LONG_COPY words or more (the run cut short by the first or the last edit). A single
+    quoted phrase (one stretch of SHINGLE words) does not spread, and the caller counts the spread
+    words only in sentences that hold copied words themselves.
+    """
+    stretches: list[list[int]] = []  # [start, end) of the copied stretches, gaps of EDIT_GAP merged
+    for i, mark in enumerate(marks):
+        if not mark:
+            continue
+        if stretches and i - stretches[-1][1] <= EDIT_GAP:
+            stretches[-1][1] = i + 1
+        else:
+            stretches.append([i, i + 1])
+    spread = bytearray(len(marks))
+    for start, end in stretches:
+        if end - start >= LONG_COPY:
+            start, end = max(0, start - SHINGLE + 1), min(len(marks), end + SHINGLE - 1)
+        spread[start:end] = b"\1" * (end - start)
+    return spread
+
+
 class Originality:
     """Keeps what the student wrote, unit by unit (sentences of a cell, or comment lines), in order.
 
@@ -228,12 +259,18 @@ class Originality:
             elif first <= here - SHINGLE:  # seen earlier, and not just the previous overlapping run
                 from_notebook[i: i + SHINGLE] = b"\1" * SHINGLE
         self.position += len(stream) + SHINGLE  # runs never span two cells
+        from_either = bytearray(map(operator.or_, from_corpus, from_notebook))
+        spread_corpus, spread_either = _spread(from_corpus), _spread(from_either)
+
+        def share(direct: bytearray, spread: bytearray, start: int, end: int) -> int:
+            # the words around a copy are counted only in a sentence that holds copied words itself
+            return sum(spread[start:end]) if any(direct[start:end]) else 0
+
         kept = []
         for unit, (start, end) in zip(normalised, spans):
             size = end - start
-            copied = unit in self.corpus.units or sum(from_corpus[start:end]) >= COPIED_SHARE * size
-            repeated = unit in self.seen_units or sum(
-                map(operator.or_, from_corpus[start:end], from_notebook[start:end])) >= COPIED_SHARE * size
+            copied = unit in self.corpus.units or share(from_corpus, spread_corpus, start, end) >= COPIED_SHARE * size
+            repeated = unit in self.seen_units or share(from_either, spread_either, start, end) >= COPIED_SHARE * size
             keep = bool(unit) and not copied and not repeated
             if keep:
                 self.seen_units.add(unit)
