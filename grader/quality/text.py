@@ -1,16 +1,19 @@
 """Hostile text, read in linear time: markdown -> (headings, prose), code -> (code, comments), words.
 
 Every byte a student hands in is hostile, and a regular expression that backtracks can be made to
-run for minutes on a few hundred kilobytes (``"<h1" * 200_000`` took 35 s with the old heading
-pattern ``<h([1-6])[^>]*>(.*?)</h\\1>``: every ``<h1`` rescanned the rest of the text for a closing
-tag). So here:
+run for minutes on a few hundred kilobytes (``"<h1" * 200_000`` took 35 s to 5 minutes with the
+old heading pattern ``<h([1-6])[^>]*>(.*?)</h\\1>``: every ``<h1`` rescanned the rest of the text for a
+closing tag). So here:
 
 - delimited spans (HTML headings, tags, links, images) never let a scan started at one opening
   delimiter run past the next opening delimiter (``[^<>]*+``), or remember how far a search for a
   closing tag has already looked (``_Finder``), so each character is scanned a bounded number of times;
 - line patterns (ATX / setext headings) are plain string operations;
-- what is read at all is capped: ``MAX_CELLS`` cells, ``MAX_CELL_CHARS`` characters per cell and
-  ``MAX_TOTAL_CHARS`` in all; the evidence says when a notebook was read in part.
+- in code, comments and strings are found by one regular-expression scan in which every token,
+  once started, matches (the tokenize module is pure Python and slow on megabytes);
+- what is read at all is capped (``MAX_CELLS`` cells, ``MAX_CELL_CHARS`` characters per cell,
+  ``MAX_TOTAL_CHARS`` in all, and the bounds below); the evidence says when a notebook was read in
+  part. tests/adversarial/test_quality_bombs.py times all of this on 2-10 MB bombs.
 """
 
 from __future__ import annotations
@@ -211,15 +214,11 @@ def looks_like_code(text: str) -> bool:
 
 
 def _prose_comment(text: str) -> bool:
-    """A comment line that can be part of an explanation: words, not a marker, not code."""
+    """A comment line that can be part of an explanation: words, not a marker, not code.
+
+    With 3 words or more it is also a "meaningful" comment for the comments item."""
     return (bool(text) and len(text) <= MAX_COMMENT_CHARS and not _TRIVIAL_COMMENT.match(text)
             and bool(WORD_RE.search(text)) and not looks_like_code(text))
-
-
-def meaningful_comment(text: str) -> bool:
-    """A comment that explains something: >= 3 words, not a marker, not commented-out code."""
-    text = text.strip().lstrip("#").strip()
-    return len(words(text)) >= 3 and _prose_comment(text)
 
 
 @dataclass
@@ -249,7 +248,8 @@ def _comment_lines(raw: list[tuple[int, str, bool]]) -> list[CommentLine]:
             block += 1
         previous_row = row if whole_line else None
         if text:
-            out.append(CommentLine(text, block, meaningful_comment(text), _prose_comment(text)))
+            prose = _prose_comment(text)
+            out.append(CommentLine(text, block, prose and len(words(text)) >= 3, prose))
     return out
 
 
