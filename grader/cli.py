@@ -52,7 +52,9 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("exam_dir", type=Path)
     grade.add_argument("submissions_dir", type=Path)
     grade.add_argument("--out", type=Path, required=True, help="output folder (created; reruns resume)")
-    grade.add_argument("--jobs", type=int, default=1, help="submissions run in parallel (default 1)")
+    grade.add_argument("--jobs", default="1",
+                       help="submissions run in parallel: a number, or 'auto' (from the cores and the exam's "
+                            "memory limit); default 1")
     grade.add_argument("--force", action="store_true", help="grade again even finished submissions")
     grade.add_argument("--require-sandbox", action="store_true",
                        help="refuse to grade when bubblewrap isolation is unavailable")
@@ -125,8 +127,13 @@ def cmd_grade(args) -> int:
     exam = load_exam(args.exam_dir)
     if not args.submissions_dir.is_dir():
         raise NotADirectoryError(f"submissions folder {args.submissions_dir} does not exist")
-    if args.jobs < 1:
-        raise ValueError("--jobs must be at least 1")
+    args.jobs = auto_jobs(exam) if args.jobs == "auto" else _positive_int(args.jobs, "--jobs")
+    if args.gpu:
+        from grader.sandbox import gpu_devices
+
+        if not gpu_devices():
+            raise ValueError("--gpu: no GPU device on this machine (no /dev/nvidia* or /dev/dri); grade "
+                             "without --gpu to run the notebooks on the CPU")
     manual = _manual(args.manual_scores)
     try:
         _sandbox_banner(args.require_sandbox)
@@ -136,38 +143,45 @@ def cmd_grade(args) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "exam.json").write_text(json.dumps({"exam_dir": str(exam.folder)}))
     console.print(f"[bold]{exam.title}[/bold]: {exam.metric} ({exam.direction} is better), mode {exam.mode}")
-    executor = None
+    executor = client = None
     if args.dask:
-        from distributed import Client  # optional: pip install distributed
-
-        executor = Client(args.dask).get_executor()
+        try:
+            from distributed import Client
+        except ImportError as exc:
+            raise ValueError("--dask needs the dask extra: pip install -e '.[dask]'") from exc
+        client = Client(args.dask)
+        executor = client.get_executor()
     options = Options(require_sandbox=args.require_sandbox, force=args.force, gpu=args.gpu,
                       keep_work=args.keep_work)
     skipped: list = []
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console) as progress:
-        task = progress.add_task("grading", total=None)
+    try:
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=console) as progress:
+            task = progress.add_task("grading", total=None)
 
-        def on_start(todo, done):
-            progress.update(task, total=len(todo) + len(done))
-            if done:
-                progress.console.print(f"resuming: {len(done)} already graded, {len(todo)} to go")
+            def on_start(todo, done):
+                progress.update(task, total=len(todo) + len(done))
+                if done:
+                    progress.console.print(f"resuming: {len(done)} already graded, {len(todo)} to go")
 
-        graded_now: set[str] = set()
+            graded_now: set[str] = set()
 
-        def on_done(record, resumed):
-            if not resumed:
-                graded_now.add(record.student)
-            style = STATUS_STYLE.get(record.status, "")
-            what = record.message if record.status == "ok" else f"{record.failure}: {record.message}"
-            tag = " (already graded)" if resumed else f" ({record.seconds:.0f} s)"
-            progress.console.print(f"[{style}]{record.status:6}[/{style}] {escape(record.student)}: "
-                                   f"{escape(what[:150])}{tag}")
-            progress.advance(task)
+            def on_done(record, resumed):
+                if not resumed:
+                    graded_now.add(record.student)
+                style = STATUS_STYLE.get(record.status, "")
+                what = record.message if record.status == "ok" else f"{record.failure}: {record.message}"
+                tag = " (already graded)" if resumed else f" ({record.seconds:.0f} s)"
+                progress.console.print(f"[{style}]{record.status:6}[/{style}] {escape(record.student)}: "
+                                       f"{escape(what[:150])}{tag}")
+                progress.advance(task)
 
-        records = grade_class(exam.folder, args.submissions_dir, args.out, options=options,
-                              executor=executor, jobs=args.jobs, on_start=on_start, on_done=on_done,
-                              skipped=skipped)
+            records = grade_class(exam.folder, args.submissions_dir, args.out, options=options,
+                                  executor=executor, jobs=args.jobs, on_start=on_start, on_done=on_done,
+                                  skipped=skipped)
+    finally:
+        if client is not None:
+            client.close()
     _write_skipped(args.out, skipped)
     if args.profile:
         _print_profile([r for r in records if r.student in graded_now])
@@ -210,6 +224,27 @@ def _write_skipped(out: Path, skipped: list) -> None:
         writer.writerow([csv_text(item.entry), csv_text(item.reason)])
         console.print(f"[yellow]skipped[/yellow] {escape(item.entry)}: {escape(item.reason)}")
     atomic_write_text(out / "skipped.csv", buffer.getvalue())
+
+
+def _positive_int(text: str, flag: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(f"{flag} must be a positive integer or 'auto', got {text!r}")
+    return int(text)
+
+
+def auto_jobs(exam) -> int:
+    """Parallel submissions this machine can hold: one per core, and no more than the memory available
+    divided by the exam's memory limit (each sandbox may use all of it), at least one."""
+    import os
+
+    import psutil
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    by_memory = psutil.virtual_memory().available // (exam.limits.memory_mb * 2**20)
+    jobs = max(1, min(cores, int(by_memory)))
+    console.print(f"--jobs auto: {jobs} (cores {cores}, memory for {by_memory} sandboxes of "
+                  f"{exam.limits.memory_mb:,} MB)")
+    return jobs
 
 
 def cmd_report(args) -> int:
