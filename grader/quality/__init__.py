@@ -16,15 +16,16 @@ problem       1.5  prose near the top (before the 3rd code cell, or under a "Pro
                    in the first half): 0.6 for >= 40 words, + 0.45 if it names the task (classify,
                    predict, goal...), + 0.45 if it names the metric (accuracy, loss, F1, MAE...)
 exploration   1.5  code that looks at the data (.shape, value_counts, np.unique, imshow...) 0.15;
-                   figures in its stored outputs 0.2; class balance / examples shown or discussed 0.15;
-                   prose commenting the data, >= 40 words, 1.0
+                   figures in its stored outputs 0.2 (plotting code in a notebook never run: 0.1);
+                   class balance shown or discussed 0.15; prose commenting the data, >= 40 words, 1.0
 model         2.0  parameter count (model.summary(), count_params() or stated in prose) 0.4; prose
                    describing the architecture (>= 40 words, >= 2 terms: layers, conv, dropout...) 0.6;
                    choices motivated: >= 2 distinct reasoning markers (because, since, chose, compared,
                    trade-off, rather than...) in that prose 1.0 (one marker: 0.5)
 training      1.5  fit with explicit epochs 0.2; callbacks (EarlyStopping, checkpoints...) 0.1;
-                   learning curve plotted from the history, in the stored outputs 0.3 (only an epoch
-                   log: 0.15); prose on the training (>= 30 words) 0.9
+                   learning curve plotted from the history (a figure in the stored outputs, or the
+                   plotting code when nothing was run) 0.3 (only an epoch log: 0.15); prose on the
+                   training (>= 30 words) 0.9
 evaluation    2.0  validation/test metrics computed (evaluate, accuracy_score, classification_report...)
                    0.2; confusion matrix or error analysis 0.3; discussion prose (>= 60 words) 0.7;
                    limits and improvements discussed (>= 2 distinct markers: limit, improve, could,
