@@ -230,7 +230,7 @@ class Originality:
     """Keeps what the student wrote, unit by unit (sentences of a cell, or comment lines), in order.
 
     ``keep(units)`` is called once per cell; it remembers what it kept, so that a repeat later in
-    the notebook is dropped. ``copied`` and ``repeated`` count the words dropped, for the evidence.
+    the notebook is dropped. ``copied`` counts the words dropped as copies, for the evidence.
     """
 
     def __init__(self, corpus: Corpus) -> None:
@@ -239,7 +239,6 @@ class Originality:
         self.first_run: dict[int, int] = {}  # run hash -> word position where it first occurred
         self.position = 0  # word position of the next cell's first word, over the whole notebook
         self.copied = 0
-        self.repeated = 0
 
     def keep(self, units: Sequence[str]) -> list[bool]:
         normalised = [norm(unit) for unit in units]
@@ -276,7 +275,5 @@ class Originality:
                 self.seen_units.add(unit)
             elif copied:
                 self.copied += size
-            elif repeated:
-                self.repeated += size
             kept.append(keep)
         return kept
