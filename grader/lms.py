@@ -16,7 +16,7 @@ and both LMSs import a CSV — each its own, matched to students by its own ids:
   e-mail, status and dates (and be warned of a different maximum grade); without it, ``Last modified
   (grade)`` is the export time. Feedback comments are short plain text, HTML-escaped because Moodle
   shows that field as HTML.
-- ``canvas``: the Gradebook CSV (Grades -> Import). Canvas (app/models/gradebook_importer.rb) wants the
+- ``canvas``: the Gradebook CSV (Grades -> Import). Canvas (canvas-lms, class GradebookImporter) wants the
   header ``Student, ID, SIS User ID, SIS Login ID, Section`` then one column per assignment named
   ``Assignment Name (assignment_id)`` (without the id it matches the title exactly, else creates a new
   assignment), and skips a row whose first cell contains "Points Possible". It finds each student by the
