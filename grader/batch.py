@@ -23,7 +23,7 @@ from grader import rules, safe_files
 from grader.budget import BudgetExceeded, time_budget
 from grader.exam import Exam, ExamError, load_exam
 from grader.notebook import NotebookProblem, normalize_notebook
-from grader.quality import assess_quality
+from grader.quality import assess_quality, reference_texts
 from grader.results import Record, ResultStore, fingerprint
 from grader.score import PredictionError, load_labels, score_predictions
 from grader.submissions import Skipped, Submission, discover
@@ -61,10 +61,13 @@ def grade_submission(sub: Submission, exam_dir: Path, out_dir: Path, options: Op
     started = time.perf_counter()
     work = out_dir / "work" / sub.student
     try:
+        _check_hidden_once(exam, out_dir, sub.source.parent)  # on a cluster, every worker checks its own sandbox
         with _stage(record, "fingerprint"):
             record.fingerprint = _fingerprint(sub, exam)
         record.notes += sub.rejected
         _grade(sub, exam, out_dir, work, options, record, _split(exam, split))
+    except ExamError as exc:  # this machine's sandbox would show hidden files: grade nothing here
+        record.fail("sandbox_error", f"not graded on this machine: {exc}")
     except BudgetExceeded as exc:
         record.fail("grader_error", f"{exc}: the notebook's text is too large or too unusual to read")
     except Exception as exc:  # a grader bug must cost one submission, never the batch
@@ -175,7 +178,8 @@ def _grade(sub: Submission, exam: Exam, out_dir: Path, work: Path, options: Opti
 
     def assess(ran_ok: bool) -> None:
         with _stage(record, "quality rubric"), time_budget(RUBRIC_BUDGET_SECONDS, "the quality rubric"):
-            record.quality = asdict(assess_quality(prepared.original, ran_ok=ran_ok, template=exam.template))
+            record.quality = asdict(assess_quality(prepared.original, ran_ok=ran_ok, template=exam.template,
+                                                   references=reference_texts(exam), kind=exam.predictions.kind))
 
     model_name = exam.limits.model_file
     handed = {p.name: p for p in files}
@@ -273,6 +277,16 @@ def hidden_paths(exam: Exam, out_dir: Path, submissions_dir: Path) -> list[Path]
     the submissions, and the exam's `hide` list (copies of its source data)."""
     hidden = [exam.folder, exam.test_labels, out_dir.resolve(), Path(submissions_dir).resolve()]
     return list(dict.fromkeys([*hidden, *exam.hide]))
+
+
+_CHECKED: set[tuple[str, str, str]] = set()  # (exam, out, submissions) checked in this process
+
+
+def _check_hidden_once(exam: Exam, out_dir: Path, submissions_dir: Path) -> None:
+    key = (str(exam.folder), str(Path(out_dir).resolve()), str(Path(submissions_dir).resolve()))
+    if key not in _CHECKED:
+        check_hidden(exam, out_dir, submissions_dir)
+        _CHECKED.add(key)
 
 
 def check_hidden(exam: Exam, out_dir: Path, submissions_dir: Path) -> None:

@@ -12,19 +12,19 @@ from .manual import ManualScore
 from .view import Cell, Notebook, read_notebook
 from .vocabulary import (
     ARCH_RE,
-    BALANCE_RE,
     CODE_RE,
-    CONFUSION_RE,
     DATA_RE,
     DIGIT_RE,
     EPOCH_LOG,
     EVAL_RE,
+    KIND_CHECKS,
     LIMIT_RE,
     METRIC_RE,
     PARAM_RE,
     REASON_RE,
     TASK_RE,
     TRAIN_RE,
+    KindChecks,
 )
 
 # key -> (title shown in feedback, max points). The order is the order of the feedback.
@@ -200,7 +200,7 @@ def _problem(nb: Notebook) -> RubricItem:
     return tally.item("problem", nb)
 
 
-def _exploration(nb: Notebook) -> RubricItem:
+def _exploration(nb: Notebook, checks: KindChecks) -> RubricItem:
     tally = _Tally()
     _heading_note(tally, nb, "exploration")
     # The code and figures that explore the data: its section, or everything before the model is built.
@@ -221,9 +221,9 @@ def _exploration(nb: Notebook) -> RubricItem:
     else:
         tally.check(0.1333, 0.0, missing="figures of the data (images, histograms)" + _rejected(nb))
     text, words = _prose(nb.prose_cells("exploration", DATA_RE))
-    balance = bool(CODE_RE["balance"].search(code) or (words >= 15 and BALANCE_RE.search(text)))
+    targets = bool(checks.targets_code.search(code) or (words >= 15 and checks.targets_prose.search(text)))
     shown = bool(CODE_RE["examples"].search(code))
-    tally.check(0.1, balance, "class balance", "class balance (counts per class)")
+    tally.check(0.1, targets, checks.targets, checks.targets_missing)
     tally.check(0.0, shown, "examples shown")  # evidence only: the figures criterion already pays
     tally.check(0.6667, _ramp(words, 40), f"{words} words commenting the data",
                 f"prose commenting what the data looks like ({words}/40 words)")
@@ -294,7 +294,7 @@ def _learning_curve(nb: Notebook) -> tuple[float, str, str]:
     return 0.0, "", missing
 
 
-def _evaluation(nb: Notebook) -> RubricItem:
+def _evaluation(nb: Notebook, checks: KindChecks) -> RubricItem:
     tally = _Tally()
     _heading_note(tally, nb, "evaluation")
     code = _code(nb.cells)
@@ -302,8 +302,8 @@ def _evaluation(nb: Notebook) -> RubricItem:
     tally.check(0.1, bool(metrics), f"metrics computed ({_examples(metrics)})",
                 "metrics computed on the validation set (evaluate, accuracy_score...)")
     text, words = _prose(nb.prose_cells("evaluation", EVAL_RE))
-    errors = bool(CODE_RE["errors"].search(code) or (words >= 15 and CONFUSION_RE.search(text)))
-    tally.check(0.15, errors, "confusion matrix / error analysis", "a confusion matrix or a look at the errors")
+    errors = bool(checks.errors_code.search(code) or (words >= 15 and checks.errors_prose.search(text)))
+    tally.check(0.15, errors, checks.errors, checks.errors_missing)
     tally.check(0.35, _ramp(words, 60), f"{words} words of discussion",
                 f"prose discussing the results ({words}/60 words)")
     limits = _distinct(LIMIT_RE, text) if words >= 25 else []
@@ -350,7 +350,8 @@ def _runs(nb: Notebook, ran_ok: bool) -> RubricItem:
 
 
 def assess_quality(notebook: Any, *, ran_ok: bool, manual: ManualScore | None = None,
-                   template: Any = None, references: Sequence[str] = ()) -> QualityResult:
+                   template: Any = None, references: Sequence[str] = (),
+                   kind: str = "class_labels") -> QualityResult:
     """Rubric estimate of a notebook's descriptive quality (see the package docstring).
 
     ``notebook``: the handed-in notebook, an nbformat v4 NotebookNode (or a plain dict of the same
@@ -361,10 +362,13 @@ def assess_quality(notebook: Any, *, ran_ok: bool, manual: ManualScore | None = 
     ``reference_texts(exam)``: the lecture notebooks, the task statement, the exam's README). Prose
     and comments copied from the template or the references earn nothing; pass both, or an
     untouched prose-rich template, or lecture paragraphs pasted in, would score as the student's work.
+    ``kind``: the exam's prediction kind; what counts as a look at the targets and at the errors
+    depends on it (class balance and a confusion matrix only for classification).
     """
+    checks = KIND_CHECKS.get(kind, KIND_CHECKS["class_labels"])
     corpus = template_corpus(template) | corpus_of_texts(tuple(references))
     nb = read_notebook(notebook, Originality(corpus))
-    items = [_problem(nb), _exploration(nb), _model(nb), _training(nb), _evaluation(nb), _comments(nb),
+    items = [_problem(nb), _exploration(nb, checks), _model(nb), _training(nb), _evaluation(nb, checks), _comments(nb),
              _runs(nb, ran_ok)]
     estimate = round(sum(i.points for i in items) / TOTAL_POINTS, 4)
     return QualityResult(items, estimate,

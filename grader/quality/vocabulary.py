@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 HEADING_WORDS: dict[str, list[str]] = {
     # Checked in this order: "Model training" is training, "Model evaluation" is evaluation.
@@ -136,3 +137,42 @@ ALL_KEYWORDS_RE = compile_words(
 CODE_RE = {key: re.compile(pattern) for key, pattern in CODE.items()}
 CONFUSION_RE = re.compile(r"confusion|misclass", re.IGNORECASE)
 DIGIT_RE = re.compile(r"\d")
+
+
+@dataclass(frozen=True)
+class KindChecks:
+    """What "a look at the targets" and "a look at the errors" mean for one prediction kind, so that a
+    regression notebook is not asked for class balance nor a text notebook for a confusion matrix."""
+
+    targets: str  # evidence when found
+    targets_missing: str  # evidence when missing
+    targets_code: re.Pattern[str]
+    targets_prose: re.Pattern[str]
+    errors: str
+    errors_missing: str
+    errors_code: re.Pattern[str]
+    errors_prose: re.Pattern[str]
+
+
+_CLASSES = KindChecks(
+    "class balance", "class balance (counts per class)", CODE_RE["balance"], BALANCE_RE,
+    "confusion matrix / error analysis", "a confusion matrix or a look at the errors", CODE_RE["errors"],
+    CONFUSION_RE)
+KIND_CHECKS = {
+    "class_labels": _CLASSES,
+    "scores": _CLASSES,
+    "values": KindChecks(
+        "target distribution", "the distribution of the targets (range, histogram, mean and spread)",
+        re.compile(r"\.describe\(|\bhist\(|histogram|\.min\(|\.max\(|\.std\(|percentile|quantile"),
+        re.compile(r"distribution|\brange\b|skew|outlier|variance|spread", re.IGNORECASE),
+        "error analysis", "a look at the errors (the worst predictions, residuals)",
+        re.compile(r"resid|worst|argsort|abs\(|errors?\b"),
+        re.compile(r"residual|worst|largest error|errors? (?:is|are|grow|occur)", re.IGNORECASE)),
+    "text": KindChecks(
+        "lengths / vocabulary", "the lengths and vocabulary of the sequences",
+        re.compile(r"\blen\(|Counter\(|vocab|value_counts|\bhist\("),
+        re.compile(r"length|vocabular|token|alphabet", re.IGNORECASE),
+        "error analysis", "a look at the wrong outputs (examples of mistakes)",
+        re.compile(r"!=|wrong|mistake"),
+        re.compile(r"mistake|wrong|errors? (?:is|are|occur)|fails? on", re.IGNORECASE)),
+}
