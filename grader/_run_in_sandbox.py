@@ -42,14 +42,12 @@ STATE = _State()
 
 
 def _size(obj) -> int:
-    """Roughly how many bytes a message's content takes (strings and nested containers)."""
-    if isinstance(obj, str | bytes):
-        return len(obj)
-    if isinstance(obj, dict):
-        return sum(_size(v) + len(str(k)) for k, v in obj.items())
-    if isinstance(obj, list | tuple):
-        return sum(_size(v) for v in obj)
-    return 8
+    """How many bytes a message's content takes once saved as JSON (a NUL is 6 bytes there, "\\u0000");
+    content too nested to serialize counts as over any limit."""
+    try:
+        return len(json.dumps(obj, default=str))
+    except (RecursionError, ValueError, TypeError):
+        return 2**62
 
 
 def _kernel_processes():
@@ -145,7 +143,13 @@ def _send_report(fd: int, status: dict) -> None:
 
     body = json.dumps(status).encode() + b"\n"
     if STATE.notebook is not None:
-        body += nbformat.writes(STATE.notebook).encode()
+        try:
+            body += nbformat.writes(STATE.notebook).encode()
+        except (RecursionError, ValueError, TypeError):  # an output that cannot be saved: drop the outputs
+            for cell in STATE.notebook.cells:
+                if cell.get("cell_type") == "code":
+                    cell["outputs"] = []
+            body += nbformat.writes(STATE.notebook).encode()
     view = memoryview(body)
     while view:
         view = view[os.write(fd, view):]
@@ -208,6 +212,9 @@ def main(argv: list[str]) -> int:
         status.update(status="cell_timeout", cell_index=STATE.current_cell, detail=str(exc)[:500])
     except DeadKernelError as exc:
         status.update(status="dead_kernel", cell_index=STATE.current_cell, detail=str(exc)[:500])
+    except (RecursionError, MemoryError) as exc:  # the notebook's outputs broke the client (too nested)
+        status.update(status="exception", cell_index=STATE.current_cell, ename=type(exc).__name__,
+                      evalue="the cell's output is nested too deeply or is too large to be saved")
     except BaseException as exc:  # noqa: BLE001 - kernel start failures and the like
         status.update(status="error", cell_index=STATE.current_cell, ename=type(exc).__name__,
                       detail=f"{type(exc).__name__}: {exc}"[:2000])

@@ -75,7 +75,7 @@ def grade_submission(sub: Submission, exam_dir: Path, out_dir: Path, options: Op
         record.notes.append(traceback.format_exc(limit=5))
     finally:
         if not options.keep_work:
-            shutil.rmtree(work, ignore_errors=True)
+            safe_files.remove_tree(work)
     record.seconds = round(time.perf_counter() - started, 1)
     store.save(record)
     return record

@@ -6,15 +6,21 @@ submission runs.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from grader import metrics
 from grader.kinds import KINDS
+
+if TYPE_CHECKING:
+    from grader.deadlines import DeadlineRule
+    from grader.final_grade import FinalRule
 
 MODES = ("weights", "retrain")
 PREDICT = ("notebook", "model")  # who computes the predictions: the student's notebook, or the grader
@@ -111,6 +117,8 @@ class Exam:
     limits: Limits
     grading: Grading
     raw: dict = field(repr=False, default_factory=dict)
+    final: FinalRule | None = None  # [final]: project + oral, rounding, honours, pass mark (final_grade.py)
+    deadline: DeadlineRule | None = None  # [deadline]: due time and late policy (deadlines.py)
 
     @property
     def direction(self) -> str:
@@ -290,6 +298,10 @@ def load_exam(folder: Path | str) -> Exam:
         raise ExamError(f"exam.template: {exam.template} does not exist")
     if exam.recipe is not None and not exam.recipe.is_file():
         raise ExamError(f"data.recipe: {exam.recipe} does not exist")
+    from grader.deadlines import parse_deadline  # these modules import ExamError from here
+    from grader.final_grade import parse_final
+
+    exam = dataclasses.replace(exam, final=parse_final(raw), deadline=parse_deadline(raw))
     unknown = spec.unknown_keys()
     if unknown:
         raise ExamError(f"unknown key(s) {', '.join(unknown)}: check the spelling (see CONTRACTS.md)")
@@ -364,6 +376,8 @@ class _Spec:
     def unknown_keys(self) -> list[str]:
         unknown = []
         for section, table in self.raw.items():
+            if section in ("final", "deadline"):  # checked by their own parsers
+                continue
             if section not in KNOWN_KEYS:
                 unknown.append(f"[{section}]")
             elif isinstance(table, dict):

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from grader._run_in_sandbox import BOOTSTRAP
+from grader.safe_files import remove_tree
 from grader.sandbox import (
     SANDBOX_HOME,
     SANDBOX_WORK,
@@ -146,8 +147,8 @@ def _remove_stale_runs() -> None:
         for d in Path(tempfile.gettempdir()).glob("grader-run-*-*"):
             pid = d.name.split("-")[2]
             if pid.isdigit() and not os.path.exists(f"/proc/{pid}") and not d.is_symlink():
-                shutil.rmtree(d, ignore_errors=True)
-    except OSError:
+                remove_tree(d)
+    except Exception:  # noqa: BLE001 - a leftover must never stop grading
         pass
 
 
@@ -302,6 +303,8 @@ def execute_submission(
             sandbox_message = failure_message("sandbox_error", limits, tail)
         elif sandbox.failure == "timeout":  # say the limit the instructor set, not the grace
             sandbox_message = failure_message("timeout", limits)
+        elif status == "output_too_large" and not sandbox.failure:  # found by the runner or the report cap
+            sandbox_message = failure_message("output_too_large", limits)
         else:
             sandbox_message = sandbox.message if sandbox.failure else ""
 
@@ -332,7 +335,7 @@ def execute_submission(
             runner_seconds=info.get("seconds") if isinstance(info.get("seconds"), int | float) else None,
         )
     finally:
-        shutil.rmtree(tmp_root, ignore_errors=True)
+        remove_tree(tmp_root)
 
 
 _RUNNER_STATUSES = ("ok", "exception", "cell_timeout", "dead_kernel", "timeout", "output_too_large")
@@ -359,7 +362,7 @@ def _has_error_output(executed_nb: bytes | None) -> bool:
         cells = [c for c in nb.get("cells", []) if c.get("cell_type") == "code"
                  and "raises-exception" not in c.get("metadata", {}).get("tags", [])]  # errors shown on purpose
         return any(o.get("output_type") == "error" for c in cells for o in c.get("outputs", []))
-    except (ValueError, AttributeError, TypeError):
+    except (ValueError, AttributeError, TypeError, RecursionError):
         return False
 
 
@@ -368,6 +371,8 @@ def _verdict(sandbox, info: dict, executed_nb: bytes | None) -> tuple[str, str]:
     and report. A runner that did not report (killed by the notebook, or crashed) is a dead kernel."""
     if sandbox.failure:
         return sandbox.failure, ""
+    if sandbox.report_overflowed:  # the outputs, once saved, are larger than the limit allows
+        return "output_too_large", "the executed notebook is larger than the output limit"
     runner_status = str(info.get("status") or "")
     if not info:
         if sandbox.returncode not in (0, None):

@@ -24,6 +24,9 @@ from grader import safe_files
 
 CONTRACT_NAMES = ("GRADING", "DATA_DIR", "TEST_INPUTS", "PREDICTIONS_PATH", "MODEL_PATH")
 MAX_NOTEBOOK_BYTES = 100 * 2**20
+# A real notebook holds a few lists and objects per cell and output (a 2,000-cell notebook: ~20,000);
+# 5 MB of "[]," holds 3.5 million and costs ~0.3 GB to parse, so the count is checked first.
+MAX_JSON_CONTAINERS = 200_000
 # Lines that only make sense in Colab or need the network; disabled, not deleted, so the executed
 # notebook shows the student what happened. Matched one line at a time, on the line without its
 # indentation, by patterns that cannot backtrack across lines (student text is hostile: a regex with
@@ -66,8 +69,15 @@ def read_notebook(path: Path, max_bytes: int = MAX_NOTEBOOK_BYTES) -> tuple[nbfo
         raw = safe_files.read_limited(path, max_bytes)
     except safe_files.UnsafeFile as exc:
         raise NotebookProblem(f"the notebook cannot be read: {exc}") from exc
+    containers = raw.count(b"[") + raw.count(b"{")
+    if containers > MAX_JSON_CONTAINERS:  # each costs ~100 bytes parsed: bound the memory before parsing
+        raise NotebookProblem(f"the notebook's JSON holds {containers:,} lists and objects (limit "
+                              f"{MAX_JSON_CONTAINERS:,}): save it again from Jupyter or Colab")
     try:
         data = json.loads(raw.decode("utf-8-sig"))
+    except RecursionError as exc:
+        raise NotebookProblem("the notebook's JSON is nested too deeply to be a notebook: save it again "
+                              "from Jupyter or Colab") from exc
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         hint = " (it looks like a Python script: download the .ipynb instead)" if raw[:1] in b"#i" else ""
         raise NotebookProblem(f"the file is not a Jupyter notebook: not valid JSON{hint} ({exc})") from exc
@@ -83,6 +93,8 @@ def read_notebook(path: Path, max_bytes: int = MAX_NOTEBOOK_BYTES) -> tuple[nbfo
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # DuplicateCellId: repaired here, reported as a note
             nb = nbformat.reads(json.dumps(data), as_version=4)
+    except (RecursionError, MemoryError) as exc:
+        raise NotebookProblem("the notebook's structure is too large or nested too deeply") from exc
     except Exception as exc:  # nbformat raises several types for broken structure
         raise NotebookProblem(f"the notebook structure is broken ({type(exc).__name__}: {exc})") from exc
     return nb, duplicates

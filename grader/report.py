@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.deadlines import LateVerdict, late_verdict
 from grader.escaping import csv_text, md_lines, md_text
 from grader.exam import Exam
+from grader.final_grade import FinalGrade, compose
 from grader.grading import Entry, Grade, formula, grade_class
 from grader.results import FAILURE_CLASSES, Record, atomic_write_text
 
@@ -27,7 +30,9 @@ __all__ = ["Row", "build_rows", "csv_text", "feedback", "md_lines", "md_text", "
 
 CSV_FIELDS = ["student", "name", "status", "failure_class", "metric", "metric_std", "parameters",
               "objective_points", "quality_points", "quality_source", "bonus", "parameter_bonus", "total",
-              "final_grade", "rank", "tie", "message"]
+              "late", "oral", "final_grade", "final_text", "passed", "rank", "tie", "message"]
+ORAL_FILE = "oral_grades.json"  # student -> oral grade, imported once with --oral CSV
+TIMES_FILE = "submission_times.json"  # student -> when handed in (ISO 8601), from timestamps/LMS/CSV
 
 
 @dataclass
@@ -36,7 +41,39 @@ class Row:
     grade: Grade
     quality: float
     quality_source: str
+    final: FinalGrade | None = None  # the grade that goes to the LMS (project, oral, late penalty, honours)
+    late: LateVerdict | None = None
+    oral: float | None = None
+    manual_comment: str = ""  # the instructor's comment on the descriptive quality
 
+
+def _read_json(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def add_finals(rows: list[Row], exam: Exam, out_dir: Path) -> None:
+    """Each row's final grade: the project total, the oral grade (OUT/oral_grades.json) and a late
+    penalty (OUT/submission_times.json and [deadline]), composed as [final] says."""
+    from datetime import datetime
+
+    orals = _read_json(out_dir / ORAL_FILE)
+    times = _read_json(out_dir / TIMES_FILE)
+    for row in rows:
+        student = row.record.student
+        row.oral = orals.get(student) if isinstance(orals.get(student), int | float) else None
+        if exam.deadline is not None:
+            try:
+                when = datetime.fromisoformat(times[student]) if student in times else None
+            except (TypeError, ValueError):
+                when = None
+            row.late = late_verdict(when, exam.deadline)
+        row.final = compose(row.grade.total, row.oral, exam.final, scale=exam.grading.scale,
+                            penalty=row.late.penalty if row.late else 0.0,
+                            refused=row.late.text if row.late and row.late.refused else None)
 
 def build_rows(records: list[Record], exam: Exam, manual: dict | None = None) -> list[Row]:
     manual = manual or {}
@@ -50,7 +87,8 @@ def build_rows(records: list[Record], exam: Exam, manual: dict | None = None) ->
     entries = [Entry(r.student, r.metric if r.status == "ok" else None, qualities[r.student][0], r.parameters)
                for r in records]
     grades = {g.student: g for g in grade_class(entries, exam.grading, exam.higher_is_better)}
-    rows = [Row(r, grades[r.student], *qualities[r.student]) for r in records]
+    rows = [Row(r, grades[r.student], *qualities[r.student],
+                manual_comment=getattr(manual.get(r.student), "comment", "") or "") for r in records]
     # ranked results first, in rank order (ties by total), then unranked submissions by total
     return sorted(rows, key=lambda row: (row.grade.rank is None, row.grade.rank or 0, -row.grade.total,
                                          row.record.student))
@@ -80,6 +118,7 @@ def write_reports(out_dir: Path, records: list[Record], exam: Exam, manual: dict
     from grader.leaderboard import leaderboard
 
     rows = build_rows(records, exam, manual)
+    add_finals(rows, exam, out_dir)
     fmt = metric_format(valid_metrics(rows))
     rule = formula(exam.grading, exam.metric_display, exam.higher_is_better, best_metric(rows, exam))
     _write_csv(out_dir / "grades.csv", rows, fmt)
@@ -109,7 +148,12 @@ def _write_csv(path: Path, rows: list[Row], fmt: str) -> None:
             "metric_std": "" if r.metric_std is None else f"{r.metric_std:.3g}", "parameters": r.parameters or "",
             "objective_points": g.objective_points, "quality_points": g.quality_points,
             "quality_source": row.quality_source, "bonus": g.bonus, "parameter_bonus": g.parameter_bonus,
-            "total": g.total, "final_grade": g.final_grade, "rank": g.rank or "", "tie": "tie" if g.tie else "",
+            "total": g.total, "late": row.late.text if row.late and row.late.days_late else "",
+            "oral": "" if row.oral is None else row.oral,
+            "final_grade": "" if row.final is None or row.final.number is None else row.final.number,
+            "final_text": row.final.text if row.final else "",
+            "passed": "" if row.final is None or row.final.passed is None else ("yes" if row.final.passed else "no"),
+            "rank": g.rank or "", "tie": "tie" if g.tie else "",
             "message": r.message,
         }
         writer.writerow({k: csv_text(v) if isinstance(v, str) else v for k, v in cells.items()})
@@ -137,8 +181,14 @@ def feedback(row: Row, exam: Exam, rule: str, fmt: str = ".4g") -> str:
     if exam.task:
         lines += ["## The task", "", *[f"> {md_text(line)}" if line.strip() else ">" for line in
                                        exam.task.strip().splitlines()], ""]
-    lines += [f"**Grade: {g.total:g} / {scale:g}**" + (f" (including a bonus of {g.bonus:g})" if g.bonus else ""),
-              "", "| part | points |", "|---|---|",
+    lines += [f"**Project grade: {g.total:g} / {scale:g}**" + (f" (including a bonus of {g.bonus:g})" if g.bonus
+                                                                 else ""), ""]
+    if row.final is not None:
+        lines += [f"**Final grade: {md_text(row.final.text)}**" + (f" — {md_text(row.final.explanation)}"
+                                                                   if row.final.explanation else ""), ""]
+    if row.late is not None:
+        lines += [f"Hand-in time: {md_text(row.late.text)}", ""]
+    lines += ["| part | points |", "|---|---|",
               f"| objective ({exam.grading.objective_weight:.0%}): {md_text(exam.metric_display)} on the hidden "
               f"test set | {g.objective_points:g} / {exam.grading.objective_weight * scale:g} |",
               f"| descriptive quality ({exam.grading.quality_weight:.0%}, {row.quality_source}) "
@@ -164,6 +214,8 @@ def feedback(row: Row, exam: Exam, rule: str, fmt: str = ".4g") -> str:
                   for i in items]
         if row.quality_source == "manual":
             lines += ["", "Your instructor graded this part by hand; the rubric above is for reference."]
+    if row.manual_comment:
+        lines += ["", f"**Your instructor's comment:** {md_lines(row.manual_comment)}"]
     if r.notes:
         lines += ["", "## Notes from the grader", ""] + [f"- {md_text((n.splitlines() or [''])[0])}" for n in r.notes]
     lines += ["", "## How the grade is computed", "", md_text(rule), ""]

@@ -7,7 +7,8 @@ check (hostile input for ``ast.parse``) is reported instead of being parsed.
 
 The parameter budget is measured on the model file by ``grader.model_params``, which reads the
 shapes of the saved weight tensors with h5py: nothing in the file is executed or deserialized,
-and neither TensorFlow nor Keras is started.
+and neither TensorFlow nor Keras is started. It runs in a sandboxed child with time and memory
+limits (``grader.model_count``): libhdf5 parsing hostile bytes must not hang the grader.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from pathlib import Path
 import nbformat
 
 from grader.exam import Exam
-from grader.model_params import ModelFileError, count_parameters
+from grader.model_count import count_parameters_isolated
+from grader.model_params import ModelFileError
 
 MAX_CELL_CHARS = 1_000_000  # a code cell longer than this is not parsed (nor honest)
 MAX_CODE_CHARS = 4_000_000  # code parsed per notebook
@@ -231,7 +233,21 @@ def forbidden_imports(nb: nbformat.NotebookNode, forbidden: tuple[str, ...]) -> 
         for module, node in _imports(cell.tree):
             if module.split(".")[0] in forbidden or module in forbidden:
                 found.append(f"{cell.where(node)} — imports {module}, {FORBIDS}")
+        if forbidden:  # an import by a computed name could be any module: the rule cannot be checked
+            for node in _computed_imports(cell.tree):
+                found.append(f"{cell.where(node)} — imports a module whose name is computed at run time, so "
+                             f"the exam's forbidden imports ({', '.join(forbidden)}) cannot be checked; "
+                             "write the import literally")
     return found
+
+
+def _computed_imports(tree: ast.AST) -> Iterator[ast.AST]:
+    """__import__(expr), importlib.import_module(expr) and the like whose name is not a literal string."""
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and node.args
+                and getattr(node.func, "attr", getattr(node.func, "id", "")) in ("import_module", "__import__")
+                and not (isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str))):
+            yield node
 
 
 def pretrained_weights(nb: nbformat.NotebookNode) -> list[str]:
@@ -278,7 +294,7 @@ def parameter_budget(model_file: Path | None, exam: Exam) -> tuple[int | None, l
         return None, [f"no model file {exam.limits.model_file!r} to check the parameter budget "
                       f"({budget:,}): the notebook must save its model to MODEL_PATH"]
     try:
-        n = count_parameters(model_file)
+        n = count_parameters_isolated(Path(model_file))
     except ModelFileError as exc:
         why = (f"the model file {Path(model_file).name} cannot be read to count its parameters: "
                f"{str(exc)[:400]}")

@@ -400,7 +400,7 @@ def test_absurd_shapes_are_refused_without_reading_data(tmp_path):
 # --- rules.parameter_budget ----------------------------------------------------------------------------
 
 def _exam(budget):
-    return SimpleNamespace(limits=Limits(max_parameters=budget))
+    return SimpleNamespace(limits=Limits(max_parameters=budget), grading=SimpleNamespace(parameter_bonus=None))
 
 
 def test_parameter_budget(saved, tmp_path):

@@ -95,6 +95,27 @@ def system_args() -> list[str]:
     return [*args, "--dev", "/dev", "--proc", "/proc"]
 
 
+# Kernel interfaces under /proc a sandboxed process must not change or read, as Docker and Flatpak mask
+# them. When the grader runs as root, the sandbox user is host uid 0 without capabilities, and sysctl
+# permission checks look only at the uid: a writable /proc/sys would let a notebook set
+# kernel.core_pattern and have the kernel run its script as root on the host.
+PROC_READ_ONLY = ("/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs")
+PROC_MASKED = ("/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug", "/proc/latency_stats",
+               "/proc/timer_stats", "/proc/kallsyms", "/proc/kmsg", "/proc/config.gz")
+
+
+def proc_args() -> list[str]:
+    """Read-only binds over /proc's kernel knobs and /dev/null over its kernel secrets (after --proc)."""
+    args: list[str] = []
+    for path in PROC_READ_ONLY:
+        if os.path.exists(path):
+            args += ["--ro-bind", path, path]
+    for path in PROC_MASKED:
+        if os.path.exists(path):
+            args += ["--ro-bind", "/dev/null", path]
+    return args
+
+
 def write_identity_files(folder: Path) -> list[str]:
     """Synthetic /etc/passwd, /etc/group, /etc/hosts, /etc/hostname (no host accounts or names leak)."""
     files = {"passwd": _PASSWD, "group": _GROUP, "hosts": _HOSTS, "hostname": "sandbox\n"}
@@ -178,7 +199,7 @@ def build_args(
 ) -> list[str]:
     """The full bwrap command line, up to (not including) ``--`` and the command."""
     features = FEATURES.get(bwrap, set())
-    args = [bwrap, *system_args(), *write_identity_files(identity_dir)]
+    args = [bwrap, *system_args(), *proc_args(), *write_identity_files(identity_dir)]
     for dev in devices:
         args += ["--dev-bind", dev, dev]
     tmp_size = ["--size", str(max(max_tmp_bytes, 64 * 2**20))] if "--size" in features else []

@@ -36,6 +36,7 @@ class SandboxResult:
     limits_enforced_by: str = ""  # e.g. "cgroup v1 (memory, pids)" or "watchdog (psutil)"
     peak_memory_bytes: int | None = None
     report: bytes | None = None  # what the command wrote to its report pipe (see run_sandboxed)
+    report_overflowed: bool = False  # the command wrote more than report_max_bytes to it
 
 
 

@@ -5,6 +5,8 @@ Python module), exported as BPF once per grader process and handed to bubblewrap
 which installs it just before it starts the command. The deny-list follows Docker's and Flatpak's
 default profiles: debugging other processes (ptrace, process_vm_*), changing mounts or namespaces,
 the kernel keyring, eBPF, perf, userfaultfd, io_uring, kernel modules, reboot/kexec, and the like.
+Sockets are limited to the families the network namespace isolates (see ALLOWED_FAMILIES), and
+``fallocate`` is refused (EOPNOTSUPP; libc then writes the blocks, at disk speed, under RLIMIT_FSIZE).
 An unknown name on an older kernel is skipped, not fatal.
 """
 
@@ -35,6 +37,13 @@ DENIED = (
 )
 
 
+# socket(): only the families a notebook needs. The network namespace isolates AF_INET/AF_INET6/AF_UNIX
+# (loopback only) and AF_NETLINK; it does not isolate e.g. AF_VSOCK (the hypervisor's port space) or
+# AF_ALG (kernel crypto), so every other family fails with EAFNOSUPPORT.
+ALLOWED_FAMILIES = (1, 2, 10, 16)  # AF_UNIX, AF_INET, AF_INET6, AF_NETLINK
+_DENY_BELOW_17 = tuple(f for f in range(3, 17) if f not in ALLOWED_FAMILIES)
+
+
 class SeccompUnavailable(RuntimeError):
     """libseccomp or its bindings are missing: the sandbox runs without the system-call filter."""
 
@@ -55,6 +64,12 @@ def bpf_program() -> bytes:
             skipped.append(name)  # not a system call of this architecture or kernel
     if skipped:
         log.info("seccomp: not filtering unknown system calls %s", ", ".join(skipped))
+    # disk space reserved in milliseconds outruns the size checks: make programs write instead
+    filt.add_rule(seccomp.ERRNO(errno.EOPNOTSUPP), "fallocate")
+    for call in ("socket", "socketpair"):
+        filt.add_rule(seccomp.ERRNO(errno.EAFNOSUPPORT), call, seccomp.Arg(0, seccomp.GE, 17))
+        for family in _DENY_BELOW_17:
+            filt.add_rule(seccomp.ERRNO(errno.EAFNOSUPPORT), call, seccomp.Arg(0, seccomp.EQ, family))
     with tempfile.TemporaryFile() as fh:
         filt.export_bpf(fh)
         fh.seek(0)

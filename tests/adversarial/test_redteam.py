@@ -2,7 +2,8 @@
 
 Attacks that are contained are plain tests asserting the containment. Attacks that currently SUCCEED are
 minimal reproducers marked ``xfail(strict=True, reason="HOLE: ...")``: they pass once the hole is fixed,
-and then strict xfail fails, so the marker must be removed with the fix.
+and then strict xfail fails, so the marker must be removed with the fix. The holes found by the first
+red-team round are closed and their reproducers now assert the containment; one remains (fallocate).
 
 Most attacks run in one `grader grade` batch (fixture ``batch``) on the NumPy-only tiny exam; the grader
 runs with a private TMPDIR so that a scratch folder it cannot remove never reaches another grader on the
@@ -478,22 +479,13 @@ def test_memory_charged_to_the_sandbox_socket_buffers_and_dev_shm(tmp_path):
 # holes
 
 
-@pytest.mark.xfail(AS_ROOT, strict=True, reason=(
-    "HOLE (critical): grading as root, the sandbox user is host uid 0 (uid_map '1000 0 1') and /proc/sys is "
-    "mounted writable; sysctl permission checks only look at the uid, so a notebook can set kernel.core_pattern "
-    "to '|/proc/%P/root/home/student/work/x.sh %P' and crash a process: the kernel runs x.sh as real root on "
-    "the host (see test_hole_full_escape_through_core_pattern). Root cause: grader/sandbox/bwrap.py build_args "
-    "(no read-only /proc/sys) and grader/sandbox/run.py run_sandboxed (bwrap started as root)"))
-def test_hole_sysctls_are_writable_from_the_sandbox(batch):
+def test_sysctls_are_read_only_in_the_sandbox(batch):
     assert batch.line("sysctl", "SYSCTL") in ("EROFS", "EACCES", "EPERM"), batch.printed("sysctl")
 
 
 @pytest.mark.skipif(os.environ.get("REDTEAM_FULL_ESCAPE") != "1",
                     reason="changes kernel.core_pattern for about a second: set REDTEAM_FULL_ESCAPE=1")
-@pytest.mark.xfail(AS_ROOT, strict=True, reason=(
-    "HOLE (critical): full escape: core_pattern helper runs as root on the host, copies the hidden labels into "
-    "scratch, the notebook scores 1.0 with half-wrong predictions"))
-def test_hole_full_escape_through_core_pattern(tmp_path):
+def test_no_escape_through_core_pattern(tmp_path):
     from .harness import unbound_dir
 
     core_pattern = Path("/proc/sys/kernel/core_pattern")
@@ -543,11 +535,7 @@ def test_hole_full_escape_through_core_pattern(tmp_path):
     assert ran == [] and record["metric"] != 1.0, (ran, record["metric"])
 
 
-@pytest.mark.xfail(VSOCK, strict=True, reason=(
-    "HOLE (high): AF_VSOCK is not isolated by the network namespace: a notebook can bind vsock ports in the "
-    "host's port space and connect to the hypervisor (CID 2) on VM graders. Root cause: grader/sandbox/seccomp.py "
-    "(socket() families are not filtered)"))
-def test_hole_vsock_crosses_the_network_namespace(batch):
+def test_vsock_is_refused(batch):
     if not VSOCK:
         pytest.skip("no AF_VSOCK on this machine")
     assert batch.vsock_host["in_use"] == 0, (batch.vsock_host, batch.line("vsock", "VSOCK"))
@@ -555,67 +543,42 @@ def test_hole_vsock_crosses_the_network_namespace(batch):
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "HOLE (medium): the scratch folder's size is only checked once a second: posix_fallocate reserves GBs of "
-    "the host disk in milliseconds and frees them before the next scan (the run ends 'ok'); in a loop it keeps "
-    "the grading machine's disk full. Root cause: grader/sandbox/run.py run_sandboxed/_files_failure "
-    "(scratch is a folder of the host file system, not a size-limited one)"))
+    "HOLE (medium, reduced): seccomp now refuses fallocate (libc then writes the blocks, at disk speed, under "
+    "RLIMIT_FSIZE) and the scratch folder is checked every 0.25 s, but writes between two checks can still "
+    "exceed max_files_mb for a moment. Root cause: grader/sandbox/run.py (scratch is a folder of the host file "
+    "system; a size-limited tmpfs inside the sandbox, with the outputs sent through the report pipe, would close it)"))
 def test_hole_fallocate_overshoots_the_file_limit(batch):
     line = batch.line("fallocate", "ALLOCATED ")
     assert line is not None, batch.result("fallocate")
     assert int(line.split()[0]) <= MAX_FILES_MB * 2**20, line
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "HOLE (medium): 3,000 nested folders in scratch make shutil.rmtree raise RecursionError (not an OSError, so "
-    "ignore_errors does not help): the student gets grader_error and the scratch folder stays on the host. "
-    "Root cause: grader/execute.py execute_submission (finally: shutil.rmtree)"))
-def test_hole_deep_folders_turn_into_grader_error_and_leak_scratch(batch):
+def test_deep_folders_are_removed_without_grader_error(batch):
     r = batch.result("deepdir")
     assert r["failure"] != "grader_error", r["message"]
     assert not [d for d in batch.leaked_after_first if d.startswith("grader-run-")], batch.leaked_after_first
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "HOLE (medium, persistent): the scratch folder leaked by the deep-folder hand-in makes _remove_stale_runs "
-    "raise RecursionError in every later grader process: every submission of every later batch on the machine "
-    "gets grader_error. Root cause: grader/execute.py _remove_stale_runs (catches only OSError)"))
-def test_hole_leaked_scratch_breaks_every_later_batch(batch):
+def test_a_leftover_scratch_never_breaks_a_later_batch(batch):
     assert batch.second["failure"] is None and batch.second["metric"] == 1.0, batch.second["message"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "HOLE (low): NUL characters count once in the runner's output limit but six times in the JSON report "
-    "(\\u0000): the report overflows its cap and a notebook that printed under max_output_mb gets "
-    "'sandbox_error ... not a problem of your notebook'. Root cause: grader/_run_in_sandbox.py _size and "
-    "grader/execute.py report_cap / _verdict"))
-def test_hole_control_characters_overflow_the_report(batch):
+def test_control_characters_are_not_a_sandbox_error(batch):
     r = batch.result("nulflood")
     assert r["failure"] != "sandbox_error", r["message"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "HOLE (low): a display of 500-deep nested JSON makes the runner (nbformat) raise RecursionError: the "
-    "notebook gets 'sandbox_error ... not a problem of your notebook'. Root cause: grader/_run_in_sandbox.py "
-    "main (every BaseException becomes status 'error') and grader/execute.py _verdict"))
-def test_hole_deep_display_json_becomes_sandbox_error(batch):
+def test_deep_display_json_is_the_notebooks_failure(batch):
     r = batch.result("deepdisplay")
     assert r["failure"] != "sandbox_error", r["message"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "HOLE (low): a notebook whose metadata nests 100,000 lists makes json.loads raise RecursionError, which "
-    "read_notebook does not catch: grader_error ('not the student's fault') instead of invalid_notebook. Root "
-    "cause: grader/notebook.py read_notebook (and execute.py _has_error_output)"))
-def test_hole_deeply_nested_notebook_json_becomes_grader_error(batch):
+def test_deeply_nested_notebook_json_is_invalid_notebook(batch):
     r = batch.result("deepjson")
     assert r["failure"] == "invalid_notebook", (r["failure"], r["message"])
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "HOLE (low): forbidden_imports is only checked on literal import statements: __import__('soc' + 'ket') "
-    "uses the forbidden module and the metric counts. Root cause: grader/rules.py _imports / forbidden_imports "
-    "(nothing enforces the rule at run time)"))
-def test_hole_forbidden_import_by_computed_name(batch):
+def test_forbidden_import_by_computed_name_breaks_the_rule(batch):
     assert "IMPORTED socket" in batch.printed("dynimport")
     r = batch.result("dynimport")
     assert r["failure"] == "rule_broken", (r["failure"], r["metric"])
@@ -659,13 +622,7 @@ def _run_capped(code: str, *, memory_mb: int, seconds: float) -> tuple[str, floa
     return p.stdout + p.stderr, time.monotonic() - started, False
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "HOLE (high): one changed byte in a model file (a local-heap free list that points at itself) makes libhdf5 "
-    "loop forever while allocating (8 GB in 20 s here) inside count_parameters, in the grader's own process with "
-    "no time or memory limit: the batch stalls and the host runs out of memory. Weights mode: the handed-in "
-    "model.keras; retrain mode: the file the notebook writes at MODEL_PATH. Root cause: grader/model_params.py "
-    "count_parameters via grader/rules.py parameter_budget, called unsandboxed from grader/batch.py _grade"))
-def test_hole_hdf5_free_list_cycle_hangs_the_trusted_process(tmp_path):
+def test_hdf5_free_list_cycle_is_refused_in_bounded_time(tmp_path):
     exam = make_exam(tmp_path / "exam", mode="weights", max_parameters=1000)
     model = tmp_path / "model.keras"
     model.write_bytes(cyclic_free_list_hdf5())
@@ -673,15 +630,12 @@ def test_hole_hdf5_free_list_cycle_hangs_the_trusted_process(tmp_path):
             f"print('BUDGET', rules.parameter_budget(Path({str(model)!r}), load_exam({str(exam)!r})))\n")
     out, seconds, timed_out = _run_capped(code, memory_mb=1024, seconds=20)
     # what batch._grade calls: a fixed grader refuses the file (or counts it) quickly, in bounded memory
-    assert not timed_out and seconds < 10 and "memory allocation failed" not in out, (out[-400:], seconds)
+    # the count runs in a sandboxed child with time and memory limits: the file is refused, quickly
+    assert not timed_out and seconds < 10 and "BUDGET (None, ['the model file model.keras cannot be read" in out, (
+        out[-400:], seconds)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "HOLE (medium): the trusted process parses the handed-in notebook in its own memory: 5 MB of '[],' in the "
-    "metadata costs 55-90x its size (5 MB -> +0.27 GB, 10 MB -> 0.9 GB, 45 MB -> 3.5 GB measured; "
-    "max_notebook_mb defaults to 50), per worker, before any limit applies. Root cause: grader/notebook.py "
-    "read_notebook / normalize_notebook (json.loads, nbformat.reads, deepcopy in the grader process)"))
-def test_hole_notebook_json_memory_amplification(tmp_path):
+def test_notebook_json_memory_amplification_is_bounded(tmp_path):
     nb = json.loads(nbformat.writes(student_notebook(RULE, SAVE)))
     nb["metadata"]["x"] = "@@"
     path = tmp_path / "lists.ipynb"
