@@ -26,7 +26,7 @@ def content_security_policy(nonce: str) -> str:
     return ("default-src 'none'; "
             f"script-src 'nonce-{nonce}'; "
             "style-src 'self' 'unsafe-inline'; "  # the notebook's own stylesheet, in srcdoc, has no nonce
-            "img-src 'self' data:; font-src data:; connect-src 'self'; frame-src 'self'; "
+            "img-src data:; font-src data:; connect-src 'self'; frame-src 'self'; "
             "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 
 
@@ -56,9 +56,10 @@ body { font: 14px/1.4 system-ui, -apple-system, "Segoe UI", "DejaVu Sans", sans-
        grid-template-areas: "top top top" "list nb side"; background: var(--bg); }
 header { grid-area: top; display: flex; align-items: baseline; gap: 1.2em; padding: .45em 1em;
          background: #111827; color: #f3f4f6; }
-header h1 { font-size: 15px; margin: 0; font-weight: 600; }
-header .progress { color: #cbd5e1; }
-header .keys { margin-left: auto; color: #cbd5e1; font-size: 12.5px; }
+header h1 { font-size: 15px; margin: 0; font-weight: 600; min-width: 8em; overflow: hidden;
+            white-space: nowrap; text-overflow: ellipsis; }
+header .progress { color: #cbd5e1; white-space: nowrap; }
+header .keys { margin-left: auto; color: #cbd5e1; font-size: 12.5px; white-space: nowrap; }
 kbd { font: 11.5px ui-monospace, "DejaVu Sans Mono", monospace; border: 1px solid #9ca3af; border-radius: 3px;
       padding: 0 .3em; background: #374151; color: #fff; }
 nav { grid-area: list; overflow-y: auto; border-right: 1px solid var(--line); background: #fff; }
@@ -315,6 +316,7 @@ _PAGE = """<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="csrf-token" content="%TOKEN%">
 <meta name="referrer" content="no-referrer">
+<link rel="icon" href="data:,">
 <title>Review \u2013 %TITLE%</title>
 <style nonce="%NONCE%">""" + _CSS + """</style>
 </head>

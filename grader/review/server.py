@@ -21,6 +21,7 @@ import json
 import secrets
 import threading
 import urllib.parse
+from collections import OrderedDict
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -31,6 +32,7 @@ from grader.review import page
 
 MAX_BODY = 64 * 1024  # a score and a comment of at most 5,000 characters
 MAX_NOTEBOOK_BYTES = 200 * 2**20
+RENDERED_KEPT = 16  # rendered notebooks kept in memory (the current one, the next, a few to go back to)
 
 
 def check_loopback(host: str) -> str:
@@ -63,7 +65,7 @@ class ReviewApp:
         review_store.load(self.out_dir)  # a damaged manual_review.json: say so now, not on the first save
         self._records: dict[str, Record] = {}
         self._render_lock = threading.Lock()
-        self._rendered: dict[str, tuple[bytes, str]] = {}  # student -> (file signature, html)
+        self._rendered: OrderedDict[str, tuple[bytes, str]] = OrderedDict()  # student -> (file hash, html)
         self._exporter = None
         self.reload()
 
@@ -86,7 +88,7 @@ class ReviewApp:
     def state(self) -> dict:
         manual = review_store.entries(self.out_dir)
         students = []
-        for r in sorted(self._records.values(), key=lambda r: (r.name.casefold(), r.student)):
+        for r in sorted(self._records.values(), key=lambda r: ((r.name or r.student).casefold(), r.student)):
             q = r.quality if isinstance(r.quality, dict) else {}
             estimate = q.get("estimate")
             items = [{"key": str(i.get("key", "")), "title": str(i.get("title", "")),
@@ -114,15 +116,18 @@ class ReviewApp:
         except OSError as exc:
             return 500, page.message_page("Cannot read the notebook", str(exc))
         signature = hashlib.sha256(data).digest()
-        cached = self._rendered.get(student)
-        if cached and cached[0] == signature:
-            return 200, cached[1]
         with self._render_lock:
+            cached = self._rendered.get(student)
+            if cached and cached[0] == signature:
+                self._rendered.move_to_end(student)
+                return 200, cached[1]
             try:
                 html = self._render(data)
             except Exception as exc:  # a notebook nbformat or nbconvert cannot read
                 return 500, page.message_page("Cannot render the notebook", f"{type(exc).__name__}: {exc}")
             self._rendered[student] = (signature, html)
+            while len(self._rendered) > RENDERED_KEPT:
+                self._rendered.popitem(last=False)
         return 200, html
 
     def _render(self, data: bytes) -> str:
@@ -225,8 +230,28 @@ class ReviewHandler(BaseHTTPRequestHandler):
         morsel = cookies.get(self.server.cookie_name)
         return morsel is not None and hmac.compare_digest(morsel.value, self.server.access_key)
 
-    # ---- GET ----
+    def _guarded(self, method) -> None:
+        try:
+            method()
+        except (ConnectionError, TimeoutError):
+            self.close_connection = True
+        except Exception as exc:  # e.g. a manual_review.json damaged by hand while the page runs
+            try:
+                self._refuse(500, f"{type(exc).__name__}: {exc}")
+            except OSError:
+                self.close_connection = True
+
     def do_GET(self) -> None:  # noqa: N802
+        self._guarded(self._get)
+
+    def do_HEAD(self) -> None:  # noqa: N802
+        self._guarded(self._get)
+
+    def do_POST(self) -> None:  # noqa: N802
+        self._guarded(self._post)
+
+    # ---- GET ----
+    def _get(self) -> None:
         if not self._host_ok():
             return self._refuse(403, "unexpected Host header: open the page at the URL grader review printed")
         url = urllib.parse.urlsplit(self.path)
@@ -257,10 +282,8 @@ class ReviewHandler(BaseHTTPRequestHandler):
             return self._json(200, self.server.app.state())
         return self._refuse(404, "not found")
 
-    do_HEAD = do_GET
-
     # ---- POST ----
-    def do_POST(self) -> None:  # noqa: N802
+    def _post(self) -> None:
         if not self._host_ok():
             return self._refuse(403, "unexpected Host header")
         origin = self.headers.get("Origin")
