@@ -19,12 +19,13 @@ from pathlib import Path
 
 import nbformat
 
-from grader import rules, safe_files
+from grader import freshness, rules, safe_files
 from grader.budget import BudgetExceeded, time_budget
 from grader.exam import Exam, ExamError, load_exam
 from grader.notebook import NotebookProblem, normalize_notebook
 from grader.quality import assess_quality, reference_texts
-from grader.results import Record, ResultStore, fingerprint
+from grader.rescore import apply_score, rescore_record
+from grader.results import Record, ResultStore
 from grader.score import PredictionError, load_labels, score_predictions
 from grader.submissions import Skipped, Submission, discover
 
@@ -63,7 +64,8 @@ def grade_submission(sub: Submission, exam_dir: Path, out_dir: Path, options: Op
     try:
         _check_hidden_once(exam, out_dir, sub.source.parent)  # on a cluster, every worker checks its own sandbox
         with _stage(record, "fingerprint"):
-            record.fingerprint = _fingerprint(sub, exam)
+            record.fingerprint_parts = _fingerprint_parts(sub, exam)
+            record.fingerprint = freshness.combined(record.fingerprint_parts)
         record.notes += sub.rejected
         _grade(sub, exam, out_dir, work, options, record, _split(exam, split))
     except ExamError as exc:  # this machine's sandbox would show hidden files: grade nothing here
@@ -91,17 +93,17 @@ def _stage(record: Record, name: str) -> Iterator[None]:
         record.timings[name] = round(record.timings.get(name, 0.0) + time.perf_counter() - started, 3)
 
 
-def _fingerprint(sub: Submission, exam: Exam) -> str:
-    """What decides this submission's grade: its notebook and declared files, and the exam spec (see
-    results.fingerprint). Files the exam does not list are never used, so they are not read either."""
+def _fingerprint_parts(sub: Submission, exam: Exam) -> dict[str, str]:
+    """What decides this submission's grade (grader/freshness.py). Files the exam does not list are
+    never used, so they are not read either."""
     declared = declared_files(exam)
     files = ([sub.notebook] if sub.notebook else []) + [f for f in sub.files if f.name in declared]
-    return fingerprint(files, exam.folder / "exam.toml")
+    return freshness.parts(files, exam)
 
 
-def _safe_fingerprint(sub: Submission, exam: Exam) -> str | None:
+def _safe_parts(sub: Submission, exam: Exam) -> dict[str, str] | None:
     try:
-        return _fingerprint(sub, exam)
+        return _fingerprint_parts(sub, exam)
     except Exception:  # noqa: BLE001 - graded again, where the error gets its record
         return None
 
@@ -246,6 +248,10 @@ def _grade(sub: Submission, exam: Exam, out_dir: Path, work: Path, options: Opti
         record.fail("malformed_predictions", f"{rejected[0]}: save the array itself with "
                                              "np.save(PREDICTIONS_PATH, predictions)")
         return
+    if split.labels == exam.test_labels and predictions is not None:  # kept for rescoring without a run
+        kept = out_dir / "predictions" / f"{sub.student}.npy"
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(predictions, kept)
     try:
         with _stage(record, "score"):
             score = score_predictions(predictions, exam, load_labels(split.labels),
@@ -253,23 +259,11 @@ def _grade(sub: Submission, exam: Exam, out_dir: Path, work: Path, options: Opti
     except PredictionError as exc:
         record.fail(exc.failure, str(exc))
         return
-    kept = out_dir / "predictions" / f"{sub.student}.npy"  # for rescoring without running again
-    kept.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(predictions, kept)
     if exam.mode == "retrain":
         record.parameters, budget = rules.parameter_budget(result.model_file, exam)
         violations += budget
     record.violations = violations
-    if record.violations:
-        record.fail("rule_broken", "; ".join(record.violations)
-                    + f" (the {exam.metric_display} of {score.value:.6g} does not count)")
-        return
-    record.metric, record.metric_std, record.metric_rounds = score.value, score.std, score.rounds
-    if score.rounds:
-        record.message = (f"{exam.metric_display} = {score.value:.6g} ± {score.std:.2g} (mean ± std over "
-                          f"{len(score.rounds)} rounds of generated test data, {score.n} test inputs)")
-    else:
-        record.message = f"{exam.metric_display} = {score.value:.6g} on {score.n} test inputs"
+    apply_score(record, score, exam)
 
 
 def hidden_paths(exam: Exam, out_dir: Path, submissions_dir: Path) -> list[Path]:
@@ -306,11 +300,14 @@ def grade_class(exam_dir: Path, submissions_dir: Path, out_dir: Path, *, options
                 executor: Executor | None = None, jobs: int = 1,
                 on_start: Callable[[list[Submission], list[Record]], None] | None = None,
                 on_done: Callable[[Record, bool], None] | None = None,
-                skipped: list[Skipped] | None = None) -> list[Record]:
+                skipped: list[Skipped] | None = None, only: set[str] | None = None,
+                stale: list[tuple[str, list[str], str]] | None = None) -> list[Record]:
     """Grade every submission not already graded; return all records (old and new).
 
     ``on_start(todo, done)`` and ``on_done(record, resumed)`` drive progress displays; entries of the
     submissions folder that are not submissions are appended to ``skipped`` with the reason.
+    ``only``: grade these students again (others are kept as they are). ``stale`` collects
+    (student, the parts that changed, what was done: "run again" or "rescored").
     Raises ExamError when the sandbox would show something that must stay hidden.
     """
     exam = load_exam(exam_dir)
@@ -318,13 +315,31 @@ def grade_class(exam_dir: Path, submissions_dir: Path, out_dir: Path, *, options
     check_hidden(exam, out_dir, submissions_dir)
     store = ResultStore(out_dir)
     subs = discover(submissions_dir, skipped)
+    if only:
+        unknown = sorted(only - {s.student for s in subs})
+        if unknown:
+            raise ValueError(f"--only: unknown student id(s) {', '.join(unknown)}; the ids of this class are "
+                             f"{', '.join(s.student for s in subs)}")
+    stale = stale if stale is not None else []
     todo, done = [], []
     for sub in subs:
         old = store.load(sub.student)
-        if old and not options.force and old.fingerprint == _safe_fingerprint(sub, exam):
-            done.append(old)
-        else:
+        if only is not None and sub.student not in only:
+            done.extend([old] if old else [])
+            continue
+        if old is None or options.force or only is not None:
             todo.append(sub)
+            continue
+        current = _safe_parts(sub, exam)
+        changed = freshness.stale(old.fingerprint_parts, current) if current else list(freshness.RUN_PARTS)
+        if any(part in freshness.RUN_PARTS for part in changed):
+            stale.append((sub.student, changed, "run again"))
+            todo.append(sub)
+        elif changed:
+            stale.append((sub.student, changed, "rescored"))
+            done.append(rescore_record(old, exam, out_dir))
+        else:
+            done.append(old)
     if on_start:
         on_start(todo, done)
     for record in done:

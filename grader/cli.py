@@ -59,7 +59,13 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--require-sandbox", action="store_true",
                        help="refuse to grade when bubblewrap isolation is unavailable")
     grade.add_argument("--gpu", action="store_true", help="make the GPU devices visible in the sandbox")
-    grade.add_argument("--manual-scores", type=Path, help="CSV student,quality[,max][,comment]")
+    grade.add_argument("--manual-scores", type=Path,
+                       help="CSV student,quality[,max][,comment]: imported once into OUT, kept for every rerun")
+    grade.add_argument("--only", nargs="+", metavar="STUDENT", help="grade these students again, keep the others")
+    grade.add_argument("--oral", type=Path, help="CSV student,oral: oral grades, imported once into OUT")
+    grade.add_argument("--times", type=Path, help="CSV student,submitted_at (ISO 8601): hand-in times")
+    grade.add_argument("--moodle-worksheet", type=Path,
+                       help="Moodle's grading worksheet (CSV): hand-in times and participant ids")
     grade.add_argument("--dask", metavar="SCHEDULER", help="run on a Dask cluster (distributed) instead")
     grade.add_argument("--profile", action="store_true",
                        help="print where the time went, per stage (median over the submissions graded now)")
@@ -75,7 +81,8 @@ def _parser() -> argparse.ArgumentParser:
 
     report = sub.add_parser("report", help="rebuild the reports of an output folder")
     report.add_argument("out_dir", type=Path)
-    report.add_argument("--manual-scores", type=Path)
+    report.add_argument("--manual-scores", type=Path, help="CSV student,quality[,max][,comment] to import")
+    report.add_argument("--oral", type=Path, help="CSV student,oral to import")
     report.set_defaults(run=cmd_report)
 
     new = sub.add_parser("new-exam", help="create a complete, runnable exam folder to start from")
@@ -94,15 +101,31 @@ def _parser() -> argparse.ArgumentParser:
     template.add_argument("exam_dir", type=Path)
     template.add_argument("--out", type=Path, help="default: the exam's template path, or EXAM/template.ipynb")
     template.set_defaults(run=cmd_template)
+
+    from grader import cli_session, review, similarity
+
+    cli_session.register(sub)
+    review.register(sub)
+    similarity.register(sub)
     return parser
 
 
-def _manual(path: Path | None) -> dict:
-    if path is None:
-        return {}
-    from grader.quality import load_manual_scores
+def _session_inputs(out: Path, records: list, exam, args, submissions_dir: Path | None = None) -> dict:
+    """Import what the instructor entered (manual scores, oral grades, LMS ids, hand-in times) into OUT,
+    where it stays for every later run; return the manual scores to use."""
+    from grader import review_store, session
 
-    return load_manual_scores(path)
+    if getattr(args, "manual_scores", None):
+        imported = session.import_manual_scores(out, args.manual_scores, records)
+        console.print(f"manual quality scores: {len(imported)} imported into {review_store.path(out)}")
+    if getattr(args, "oral", None):
+        n = session.import_oral_grades(out, args.oral, records, exam)
+        console.print(f"oral grades: {n} imported")
+    if submissions_dir is not None:
+        for problem in session.record_lms_and_times(out, submissions_dir, moodle_worksheet=args.moodle_worksheet,
+                                                    times_csv=args.times):
+            console.print(f"[yellow]hand-in time[/yellow]: {escape(problem)}")
+    return review_store.load(out)
 
 
 def _sandbox_banner(require: bool) -> None:
@@ -134,7 +157,6 @@ def cmd_grade(args) -> int:
         if not gpu_devices():
             raise ValueError("--gpu: no GPU device on this machine (no /dev/nvidia* or /dev/dri); grade "
                              "without --gpu to run the notebooks on the CPU")
-    manual = _manual(args.manual_scores)
     try:
         _sandbox_banner(args.require_sandbox)
     except SandboxUnavailable as exc:
@@ -154,6 +176,7 @@ def cmd_grade(args) -> int:
     options = Options(require_sandbox=args.require_sandbox, force=args.force, gpu=args.gpu,
                       keep_work=args.keep_work)
     skipped: list = []
+    stale: list = []
     try:
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=console) as progress:
@@ -178,11 +201,14 @@ def cmd_grade(args) -> int:
 
             records = grade_class(exam.folder, args.submissions_dir, args.out, options=options,
                                   executor=executor, jobs=args.jobs, on_start=on_start, on_done=on_done,
-                                  skipped=skipped)
+                                  skipped=skipped, only=set(args.only) if args.only else None, stale=stale)
     finally:
         if client is not None:
             client.close()
     _write_skipped(args.out, skipped)
+    for student, parts, action in stale:
+        console.print(f"[yellow]stale[/yellow] {escape(student)}: {', '.join(parts)} changed → {action}")
+    manual = _session_inputs(args.out, records, exam, args, args.submissions_dir)
     if args.profile:
         _print_profile([r for r in records if r.student in graded_now])
     rows = write_reports(args.out, records, exam, manual)  # the submissions in the folder now
@@ -256,7 +282,7 @@ def cmd_report(args) -> int:
         raise FileNotFoundError(f"{args.out_dir} is not a grader output folder (no exam.json)")
     exam = load_exam(json.loads(meta.read_text())["exam_dir"])
     records = ResultStore(args.out_dir).all()
-    rows = write_reports(args.out_dir, records, exam, _manual(args.manual_scores))
+    rows = write_reports(args.out_dir, records, exam, _session_inputs(args.out_dir, records, exam, args))
     _print_summary(rows, exam, args.out_dir)
     return 0
 

@@ -1,4 +1,6 @@
-"""OUT/leaderboard.html: the task, the grading rule, two plots and the ranking, for any metric.
+"""OUT/leaderboard.html (the instructor's: names, all details) and OUT/leaderboard-public.html (safe to
+post for the class: pseudonyms, the metric and the failure class, no names, no messages, nothing quoted
+from a notebook): the task, the grading rule, two plots and the ranking, for any metric.
 
 Plots read right whatever the metric's direction: the x axis of the distribution runs from worse to
 better (reversed for lower-is-better metrics, and says so), counts are whole students, and a second
@@ -114,5 +116,62 @@ tr.failed{{color:#8a1c1c}}.formula{{background:#f4f4f4;padding:1em;font-family:m
 <img alt="Objective points by {esc(exam.metric_display)}" src="data:image/png;base64,{points_png(rows, exam)}">
 <h2>Ranking</h2><table><tr><th>rank</th><th>student</th><th>{metric_head}</th><th>status</th>
 <th>objective</th><th>quality</th><th>bonus</th>{extra_head}<th>total / {exam.grading.scale:g}</th><th>details</th></tr>
+{''.join(body)}</table></body></html>
+"""
+
+
+def pseudonyms(out_dir, students: list[str]) -> dict[str, str]:
+    """A stable pseudonym per student ("Student 7F3A"), random, kept in OUT/pseudonyms.json so that
+    reruns keep them and the instructor can tell a student theirs (it is in their feedback)."""
+    import json
+    import secrets
+    from pathlib import Path
+
+    from grader.results import atomic_write_text
+
+    path = Path(out_dir) / "pseudonyms.json"
+    try:
+        known = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        known = {}
+    used = set(known.values())
+    for student in students:
+        while student not in known:
+            candidate = f"Student {secrets.token_hex(2).upper()}"
+            if candidate not in used:
+                known[student] = candidate
+                used.add(candidate)
+    atomic_write_text(path, json.dumps(known, indent=2, sort_keys=True))
+    return known
+
+
+def public_leaderboard(rows: list[Row], exam: Exam, rule: str, names: dict[str, str], fmt: str = ".4g") -> str:
+    """The ranking for the class: pseudonyms, results and failure classes only."""
+    from grader.results import FAILURE_CLASSES
+
+    rounds = any(row.record.metric_std is not None for row in rows)
+    body = []
+    for row in sorted(rows, key=lambda r: (r.grade.rank is None, r.grade.rank or 0, names[r.record.student])):
+        r, g = row.record, row.grade
+        metric = format(r.metric, fmt) if r.metric is not None else "—"
+        if rounds and r.metric_std is not None:
+            metric += f" ± {r.metric_std:.2g}"
+        status = "scored" if r.status == "ok" else FAILURE_CLASSES.get(r.failure or "", "not scored")
+        rank = f"{g.rank}{' (tie)' if g.tie else ''}" if g.rank else ""
+        body.append(f"<tr><td>{rank}</td><td>{esc(names[r.student])}</td><td>{metric}</td><td>{esc(status)}</td>"
+                    f"<td>{g.objective_points:g}</td></tr>")
+    task = f"<h2>The task</h2><blockquote>{esc(exam.task).replace(chr(10), '<br>')}</blockquote>" if exam.task else ""
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{esc(exam.title)} — results</title>
+<style>body{{font-family:system-ui,sans-serif;margin:2em;max-width:900px}}
+table{{border-collapse:collapse;width:100%}}td,th{{border-bottom:1px solid #ddd;padding:4px 8px;text-align:left}}
+.formula{{background:#f4f4f4;padding:1em;font-family:monospace}}</style></head>
+<body><h1>{esc(exam.title)}: results</h1>
+<p>Each student is listed under the pseudonym written in their own feedback.</p>
+{task}
+<h2>How the objective points are computed</h2><p class="formula">{esc(rule)}</p>
+<img alt="Distribution of {esc(exam.metric_display)}" src="data:image/png;base64,{histogram_png(rows, exam)}">
+<h2>Ranking</h2><table><tr><th>rank</th><th>pseudonym</th><th>{esc(exam.metric_display)}</th><th>status</th>
+<th>objective points</th></tr>
 {''.join(body)}</table></body></html>
 """

@@ -3,6 +3,7 @@
 OUT/grades.csv           one row per student, in leaderboard order
 OUT/feedback/<id>.md     what the student gets: the task, grade breakdown, why, rubric evidence
 OUT/leaderboard.html     ranking, plots, the grading formula (grader/leaderboard.py)
+OUT/leaderboard-public.html  the same for the class: pseudonyms, no names, no messages
 
 Order: valid results by rank of the metric (the comparative 80 %), then failed submissions by total;
 so the rank column always reads top to bottom. Metrics are printed with as many significant digits as
@@ -115,17 +116,19 @@ def metric_format(values: list[float], least: int = 4, most: int = 12) -> str:
 
 
 def write_reports(out_dir: Path, records: list[Record], exam: Exam, manual: dict | None = None) -> list[Row]:
-    from grader.leaderboard import leaderboard
+    from grader.leaderboard import leaderboard, pseudonyms, public_leaderboard
 
     rows = build_rows(records, exam, manual)
     add_finals(rows, exam, out_dir)
     fmt = metric_format(valid_metrics(rows))
     rule = formula(exam.grading, exam.metric_display, exam.higher_is_better, best_metric(rows, exam))
     _write_csv(out_dir / "grades.csv", rows, fmt)
+    names = pseudonyms(out_dir, [row.record.student for row in rows])
     for row in rows:
         atomic_write_text(out_dir / "feedback" / f"{_file_stem(row.record.student)}.md",
-                          feedback(row, exam, rule, fmt))
+                          feedback(row, exam, rule, fmt, names[row.record.student]))
     atomic_write_text(out_dir / "leaderboard.html", leaderboard(rows, exam, rule, fmt))
+    atomic_write_text(out_dir / "leaderboard-public.html", public_leaderboard(rows, exam, rule, names, fmt))
     return rows
 
 
@@ -174,7 +177,7 @@ def _objective_explained(row: Row, exam: Exam, fmt: str) -> list[str]:
     return lines
 
 
-def feedback(row: Row, exam: Exam, rule: str, fmt: str = ".4g") -> str:
+def feedback(row: Row, exam: Exam, rule: str, fmt: str = ".4g", pseudonym: str | None = None) -> str:
     r, g = row.record, row.grade
     scale = exam.grading.scale
     lines = [f"# {md_text(exam.title)} — feedback for {md_text(r.name)}", ""]
@@ -218,5 +221,7 @@ def feedback(row: Row, exam: Exam, rule: str, fmt: str = ".4g") -> str:
         lines += ["", f"**Your instructor's comment:** {md_lines(row.manual_comment)}"]
     if r.notes:
         lines += ["", "## Notes from the grader", ""] + [f"- {md_text((n.splitlines() or [''])[0])}" for n in r.notes]
+    if pseudonym:
+        lines += ["", f"On the public leaderboard you are listed as **{md_text(pseudonym)}**."]
     lines += ["", "## How the grade is computed", "", md_text(rule), ""]
     return "\n".join(lines)

@@ -2,20 +2,17 @@
 
 ``OUT/results/<student>.json`` is written with write-to-temp + fsync + rename, so a crash or
 SIGKILL leaves either the old file or the new one, never half of one. A rerun reads them back
-and skips every submission whose fingerprint (its files + the exam spec) is unchanged.
+and skips every submission whose fingerprint is unchanged (grader/freshness.py says what it covers).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from grader import safe_files
 
 FAILURE_CLASSES = {
     "invalid_submission": "the hand-in cannot be run (archive, no notebook, several notebooks)",
@@ -42,6 +39,7 @@ class Record:
     name: str
     notebook: str | None
     fingerprint: str
+    fingerprint_parts: dict[str, str] = field(default_factory=dict)  # see grader/freshness.py
     status: str = "ok"  # "ok" or "failed"
     failure: str | None = None  # a key of FAILURE_CLASSES
     message: str = ""
@@ -66,20 +64,6 @@ class Record:
     def fail(self, failure: str, message: str) -> Record:
         self.status, self.failure, self.message = "failed", failure, message
         return self
-
-
-MAX_HASHED_BYTES = 512 * 2**20  # a larger hand-in file is fingerprinted by its size and time, not read
-
-
-def fingerprint(paths: list[Path], exam_spec: Path) -> str:
-    """A hash of what decides a grade: the submission's files and the exam spec.
-
-    Hand-in files are hostile: never followed through a symlink, never read past MAX_HASHED_BYTES."""
-    digest = hashlib.sha256()
-    for path in [exam_spec, *sorted(paths)]:
-        digest.update(os.fsencode(path.name) + b"\0")
-        digest.update(safe_files.hash_limited(path, MAX_HASHED_BYTES).encode())
-    return digest.hexdigest()[:16]
 
 
 def atomic_write_text(path: Path, text: str) -> None:

@@ -58,7 +58,8 @@ def test_recipe_is_deterministic_and_hidden_pairs_are_new(data, tmp_path):
     assert test.shape == (1000, 2, 28, 28) and inputs.shape == (1000, 28, 28) and test.dtype == np.float32
     np.testing.assert_allclose(inputs, test.mean(axis=1), atol=1e-6)  # x = (fashion + digit) / 2
     # No hidden source image is in a public file.
-    public_fashion = {(img.astype(np.float32) / 255).tobytes() for img in np.load(data / "public" / "train_fashion.npy")}
+    train_fashion = np.load(data / "public" / "train_fashion.npy")
+    public_fashion = {(img.astype(np.float32) / 255).tobytes() for img in train_fashion}
     public_fashion |= {img.tobytes() for img in np.load(data / "public" / "val_targets.npy")[:, 0]}
     public_digits = {img.tobytes() for img in np.load(data / "public" / "train_digits.npy")}
     public_digits |= {img.tobytes() for img in np.load(data / "public" / "val_targets.npy")[:, 1]}
