@@ -135,7 +135,7 @@ class Exam:
         if self.recipe is None:
             missing = ", ".join(str(p) for p in self.missing_data())
             raise ExamError(f"data.*: files missing ({missing}) and the exam has no data.recipe")
-        proc = subprocess.run([sys.executable, str(self.recipe)], cwd=self.folder,
+        proc = subprocess.run([os.path.abspath(sys.executable), str(self.recipe)], cwd=self.folder,
                               capture_output=True, text=True)
         if proc.returncode != 0 or self.missing_data():
             raise ExamError(f"data.recipe: {self.recipe.name} failed to build the exam data:\n"
@@ -276,7 +276,7 @@ def load_exam(folder: Path | str) -> Exam:
         preprocess=spec.get("exam.preprocess", str, None),
         backends=backends,
         recipe=path("data.recipe", required=False),
-        hide=tuple(Path(os.path.expandvars(os.path.expanduser(p))) for p in spec.get("data.hide", list, [])),
+        hide=tuple(_hide_path(p) for p in spec.get("data.hide", list, [])),
         predictions=predictions,
         limits=limits,
         grading=grading,
@@ -320,6 +320,26 @@ KNOWN_KEYS = {
     "grading": {"objective_weight", "quality_weight", "scheme", "baseline", "target", "bonus", "scale",
                 "tie_tolerance", "parameter_bonus"},
 }
+
+
+def _hide_path(value: str) -> Path:
+    """A data.hide entry: a path (~ and $VARS expanded), or "pkg:PACKAGE/inside/it" for a file that a
+    package ships (e.g. "pkg:sklearn/datasets/data/digits.csv.gz"), found without importing it."""
+    if not isinstance(value, str):
+        raise ExamError(f"data.hide: entries are strings, got {value!r}")
+    if value.startswith("pkg:"):
+        import importlib.util
+
+        package, _, inside = value[4:].partition("/")
+        try:
+            spec = importlib.util.find_spec(package)
+        except (ImportError, ValueError):
+            spec = None
+        locations = list(spec.submodule_search_locations or []) if spec else []
+        if not locations:
+            raise ExamError(f"data.hide: {value!r}: no installed package {package!r}")
+        return Path(locations[0]) / inside
+    return Path(os.path.expandvars(os.path.expanduser(value)))
 
 
 def _parameter_bonus(table: dict) -> ParameterBonus:

@@ -20,7 +20,6 @@ import logging
 import os
 import shutil
 import stat
-import sys
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from pathlib import Path, PurePosixPath
 from grader._run_in_sandbox import BOOTSTRAP
 from grader.safe_files import remove_tree
 from grader.sandbox import (
+    PYTHON,
     SANDBOX_HOME,
     SANDBOX_WORK,
     UNAVAILABLE_HELP,
@@ -281,7 +281,7 @@ def execute_submission(
             "cwd": inside_work,
         }
         package_parent = str(Path(__file__).resolve().parent.parent)
-        cmd = [sys.executable, "-I", "-c", BOOTSTRAP, package_parent, json.dumps(config)]
+        cmd = [PYTHON, "-I", "-c", BOOTSTRAP, package_parent, json.dumps(config)]
         env = {"JUPYTER_PLATFORM_DIRS": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
         if backend:
             env["KERAS_BACKEND"] = backend

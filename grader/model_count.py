@@ -13,6 +13,7 @@ file is damaged.
 from __future__ import annotations
 
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -39,10 +40,8 @@ def main(path: str) -> int:
 
 def count_parameters_isolated(path: Path) -> int:
     """The parameter count of ``path``, or ModelFileError (damaged, hostile, too slow or too large)."""
-    import os
-
     from grader import safe_files
-    from grader.sandbox import SANDBOX_HOME, Limits, isolation_available, run_sandboxed
+    from grader.sandbox import PYTHON, SANDBOX_HOME, Limits, isolation_available, run_sandboxed
 
     parent = str(Path(__file__).resolve().parent.parent)
     name = Path(path).name
@@ -53,7 +52,7 @@ def count_parameters_isolated(path: Path) -> int:
     with tempfile.TemporaryDirectory(prefix="grader-count-") as scratch:
         if isolation_available()[0]:
             inside = f"{SANDBOX_HOME}/model/{name}"
-            result = run_sandboxed([sys.executable, "-I", "-c", BOOTSTRAP, parent, inside], scratch=Path(scratch),
+            result = run_sandboxed([PYTHON, "-I", "-c", BOOTSTRAP, parent, inside], scratch=Path(scratch),
                                    readonly=[(Path(path), inside)],
                                    limits=Limits(wall_seconds=SECONDS, memory_bytes=MEMORY_BYTES, max_processes=16))
             out, failure = result.stdout, result.failure
@@ -76,8 +75,8 @@ def _unsandboxed(parent: str, path: str) -> tuple[str, str | None]:
         resource.setrlimit(resource.RLIMIT_AS, (MEMORY_BYTES * 2, MEMORY_BYTES * 2))
 
     try:
-        p = subprocess.run([sys.executable, "-I", "-c", BOOTSTRAP, parent, path], capture_output=True, text=True,
-                           timeout=SECONDS, preexec_fn=limit, cwd="/")
+        p = subprocess.run([os.path.abspath(sys.executable), "-I", "-c", BOOTSTRAP, parent, path],
+                           capture_output=True, text=True, timeout=SECONDS, preexec_fn=limit, cwd="/")
     except subprocess.TimeoutExpired:
         return "", "timeout"
     return p.stdout, None if p.returncode == 0 else "out_of_memory"

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 
 from grader._predict_in_sandbox import BOOTSTRAP
 from grader.exam import Exam
 from grader.execute import copy_out
-from grader.sandbox import SANDBOX_HOME, SANDBOX_WORK, Limits, isolation_available, run_sandboxed
+from grader.sandbox import PYTHON, SANDBOX_HOME, SANDBOX_WORK, Limits, isolation_available, run_sandboxed
 from grader.score import PredictionError
 
 
@@ -53,7 +52,7 @@ def predict_with_model(model_file: Path, exam: Exam, inputs: Path, dest: Path, l
         config = {**paths, "function": function, "kind": spec.kind, "num_classes": spec.num_classes,
                   "shape": list(spec.shape)}
         package_parent = str(Path(__file__).resolve().parent.parent)
-        result = run_sandboxed([sys.executable, "-I", "-c", BOOTSTRAP, package_parent, json.dumps(config)],
+        result = run_sandboxed([PYTHON, "-I", "-c", BOOTSTRAP, package_parent, json.dumps(config)],
                                scratch=scratch, readonly=readonly, limits=limits,
                                env={"KERAS_BACKEND": backend} if backend else None,
                                require_isolation=require_isolation, gpu=gpu)

@@ -122,6 +122,9 @@ def _imports(tree: ast.AST) -> Iterator[tuple[str, ast.AST]]:
                 yield alias.name, node
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
             yield node.module, node
+            for alias in node.names:  # `from sklearn import datasets` imports sklearn.datasets
+                if alias.name != "*":
+                    yield f"{node.module}.{alias.name}", node
         elif (isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant)
               and isinstance(node.args[0].value, str)
               and getattr(node.func, "attr", getattr(node.func, "id", "")) in ("import_module", "__import__")):
@@ -230,8 +233,10 @@ def forbidden_imports(nb: nbformat.NotebookNode, forbidden: tuple[str, ...]) -> 
     for cell in _cells(nb):
         if cell.tree is None:
             continue
+        flagged: set[int] = set()  # one violation per import statement
         for module, node in _imports(cell.tree):
-            if module.split(".")[0] in forbidden or module in forbidden:
+            if (module.split(".")[0] in forbidden or module in forbidden) and id(node) not in flagged:
+                flagged.add(id(node))
                 found.append(f"{cell.where(node)} — imports {module}, {FORBIDS}")
         if forbidden:  # an import by a computed name could be any module: the rule cannot be checked
             for node in _computed_imports(cell.tree):
@@ -266,8 +271,10 @@ def pretrained_weights(nb: nbformat.NotebookNode) -> list[str]:
             name = getattr(node.func, "attr", getattr(node.func, "id", ""))
             if name in PRETRAINED_CALLS:
                 found.append(f"{cell.where(node)} — {name}(...) downloads pretrained files, {FORBIDS}")
+        hubs = {id(node): (module, node) for module, node in reversed(list(_imports(cell.tree)))
+                if module.split(".")[0] in PRETRAINED_MODULES}  # one per statement, its first module
         found += [f"{cell.where(node)} — uses {module}, a hub of pretrained models, {FORBIDS}"
-                  for module, node in _imports(cell.tree) if module.split(".")[0] in PRETRAINED_MODULES]
+                  for module, node in hubs.values()]
     return found
 
 

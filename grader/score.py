@@ -14,6 +14,7 @@ import numpy as np
 
 from grader import kinds, metrics
 from grader.exam import Exam
+from grader.kinds import KINDS
 
 MAX_PREDICTIONS_BYTES = 512 * 2**20
 
@@ -55,8 +56,10 @@ def load_predictions(path: Path | None, exam: Exam, n_expected: int) -> np.ndarr
         kind = ("a Python pickle, not a .npy array" if "pickled" in text
                 else "an array of Python objects (needs pickle)" if "Object arrays" in text
                 else "not a NumPy .npy array")
+        what = (KINDS[exam.predictions.kind].save_hint.replace("np.save(PREDICTIONS_PATH, ", "").rstrip(")")
+                if exam.predictions.kind == "text" else "a numeric array")
         raise PredictionError("malformed_predictions",
-                              f"the predictions file is {kind}: save a numeric array with np.save") from exc
+                              f"the predictions file is {kind}: save {what} with np.save") from exc
     except Exception as exc:
         raise PredictionError("malformed_predictions",
                               f"the predictions file cannot be read as .npy ({exc})") from exc

@@ -13,6 +13,7 @@ from grader.sandbox.bwrap import SANDBOX_HOME, SANDBOX_WORK, gpu_devices
 from grader.sandbox.limits import FAILURES, Limits, SandboxResult, failure_message
 from grader.sandbox.run import (
     NEUTRAL_CWD,
+    PYTHON,
     UNAVAILABLE_HELP,
     SandboxUnavailable,
     SandboxWarning,
@@ -24,6 +25,7 @@ from grader.sandbox.run import (
 __all__ = [
     "FAILURES",
     "NEUTRAL_CWD",
+    "PYTHON",
     "SANDBOX_HOME",
     "SANDBOX_WORK",
     "UNAVAILABLE_HELP",

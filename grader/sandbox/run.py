@@ -44,6 +44,8 @@ _TAIL_BYTES = 64 * 1024  # how much of stdout / stderr the result keeps (the end
 _POLL = 0.1  # seconds between two checks of the running command
 _SCAN_EVERY = 0.25  # seconds between two size checks of the scratch folder
 NEUTRAL_CWD = "/"  # where trusted helper processes start: never a folder a student wrote into
+# this interpreter by an absolute path: commands run elsewhere (a sandbox, another cwd) still find it
+PYTHON = os.path.abspath(sys.executable)
 
 
 class SandboxUnavailable(RuntimeError):
@@ -233,7 +235,7 @@ def _inside(arg: str, hosts: Sequence[str]) -> str:
 
 
 def _default_env(home: str, extra: Mapping[str, str] | None) -> dict[str, str]:
-    venv_bin = os.path.dirname(sys.executable)
+    venv_bin = os.path.dirname(PYTHON)
     env = {
         "PATH": f"{venv_bin}:/usr/local/bin:/usr/bin:/bin",
         "HOME": home,
@@ -342,7 +344,7 @@ def run_sandboxed(
     if watch_memory or watch_tasks:
         enforced = ", ".join(x for x in (enforced, "watchdog (psutil)") if x)
 
-    launcher = [sys.executable, "-I", "-S", "-c", _LAUNCHER, "\n".join(cgroups.procs_files),
+    launcher = [PYTHON, "-I", "-S", "-c", _LAUNCHER, "\n".join(cgroups.procs_files),
                 str(limits.max_file_bytes), str(os.getpid()), chdir]
     failure: str | None = None
     detail = ""
@@ -492,7 +494,7 @@ def verify_hidden(paths: Sequence[Path], *, readonly: Sequence[tuple[Path, str]]
         candidates += bw.inside_paths(Path(os.path.expanduser(str(p))), binds)
     candidates = list(dict.fromkeys(candidates))
     with tempfile.TemporaryDirectory(prefix="grader-verify-") as scratch:
-        result = run_sandboxed([sys.executable, "-I", "-S", "-c", _VISIBILITY_CHECK, json.dumps(candidates)],
+        result = run_sandboxed([PYTHON, "-I", "-S", "-c", _VISIBILITY_CHECK, json.dumps(candidates)],
                                scratch=Path(scratch), readonly=readonly, hide=hide,
                                limits=Limits(wall_seconds=60, memory_bytes=512 * 2**20), require_isolation=True)
     lines = [ln for ln in result.stdout.splitlines() if ln.startswith("[")]
