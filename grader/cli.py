@@ -62,6 +62,9 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--manual-scores", type=Path,
                        help="CSV student,quality[,max][,comment]: imported once into OUT, kept for every rerun")
     grade.add_argument("--only", nargs="+", metavar="STUDENT", help="grade these students again, keep the others")
+    grade.add_argument("--nbgrader-gradebook", metavar="DB_URL",
+                       help="import manual quality scores from nbgrader's gradebook (e.g. sqlite:///gradebook.db)")
+    grade.add_argument("--nbgrader-assignment", metavar="NAME", help="the assignment's name in the gradebook")
     grade.add_argument("--oral", type=Path, help="CSV student,oral: oral grades, imported once into OUT")
     grade.add_argument("--times", type=Path, help="CSV student,submitted_at (ISO 8601): hand-in times")
     grade.add_argument("--moodle-worksheet", type=Path,
@@ -83,6 +86,8 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("out_dir", type=Path)
     report.add_argument("--manual-scores", type=Path, help="CSV student,quality[,max][,comment] to import")
     report.add_argument("--oral", type=Path, help="CSV student,oral to import")
+    report.add_argument("--nbgrader-gradebook", metavar="DB_URL", help="import manual scores from nbgrader")
+    report.add_argument("--nbgrader-assignment", metavar="NAME", help="the assignment's name in the gradebook")
     report.set_defaults(run=cmd_report)
 
     new = sub.add_parser("new-exam", help="create a complete, runnable exam folder to start from")
@@ -118,6 +123,15 @@ def _session_inputs(out: Path, records: list, exam, args, submissions_dir: Path 
     if getattr(args, "manual_scores", None):
         imported = session.import_manual_scores(out, args.manual_scores, records)
         console.print(f"manual quality scores: {len(imported)} imported into {review_store.path(out)}")
+    if getattr(args, "nbgrader_gradebook", None):
+        if not args.nbgrader_assignment:
+            raise ValueError("--nbgrader-gradebook needs --nbgrader-assignment NAME")
+        from grader.quality import load_nbgrader_manual_scores
+
+        scores = load_nbgrader_manual_scores(args.nbgrader_gradebook, args.nbgrader_assignment)
+        imported = review_store.import_scores(out, scores, {r.student for r in records},
+                                              names={r.student: r.name for r in records})
+        console.print(f"manual quality scores from nbgrader: {len(imported)} imported")
     if getattr(args, "oral", None):
         n = session.import_oral_grades(out, args.oral, records, exam)
         console.print(f"oral grades: {n} imported")

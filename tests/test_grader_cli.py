@@ -116,3 +116,31 @@ def test_invalid_exam_or_arguments_exit_2(tmp_path, graded):
     with pytest.raises(SystemExit) as exc:
         main(["grade", str(exam)])
     assert exc.value.code == 2
+
+
+def test_gpu_flag_without_a_gpu_says_so(tmp_path, capsys, monkeypatch):
+    from grader.sandbox import bwrap
+
+    monkeypatch.setattr(bwrap, "gpu_devices", lambda: [])
+    import grader.sandbox
+
+    monkeypatch.setattr(grader.sandbox, "gpu_devices", lambda: [])
+    exam = make_exam(tmp_path / "exam", max_parameters=None)
+    (tmp_path / "subs").mkdir()
+    assert main(["grade", str(exam), str(tmp_path / "subs"), "--out", str(tmp_path / "out"), "--gpu"]) == 2
+    assert "no GPU device" in capsys.readouterr().out
+
+
+def test_jobs_auto_fits_cores_and_memory(tmp_path, capsys):
+    from grader.cli import auto_jobs
+    from grader.exam import load_exam
+
+    exam = load_exam(make_exam(tmp_path / "exam", max_parameters=None))
+    jobs = auto_jobs(exam)
+    import os
+
+    import psutil
+
+    assert 1 <= jobs <= (os.cpu_count() or 1)
+    assert jobs <= max(1, psutil.virtual_memory().available // (exam.limits.memory_mb * 2**20))
+    assert "--jobs auto" in capsys.readouterr().out
