@@ -231,11 +231,16 @@ plt.show()
 # | leaky ReLU | $z$ if $z>0$, else $\alpha z$ | $1$ or $\alpha$ |
 # | ELU | $z$ if $z>0$, else $\alpha(e^z-1)$ | $1$ or $\alpha e^z$ |
 #
-# Backpropagation (notebook 04) multiplies one derivative per layer. The sigmoid's is at most
-# 1/4, so through 10 layers the gradient shrinks by at least $4^{10} \approx 10^6$: the
-# **vanishing gradient**. ReLU's derivative is exactly 1 where the unit is active, which is why
-# it made deep networks trainable; leaky ReLU and ELU keep a small gradient for $z<0$ so that a
-# unit can never "die". We get the derivatives with `tf.GradientTape` rather than by hand.
+# Backpropagation (notebook 04) multiplies, layer after layer, by the activation's derivative
+# **and** by the layer's weight matrix. The sigmoid's derivative is at most 1/4, so through 10
+# sigmoid layers the product of the derivative factors alone is at most
+# $4^{-10} \approx 10^{-6}$. That is not a bound on the gradient: the weight matrices multiply in
+# too and can amplify it as well as shrink it. With the usual small initial weights they do not
+# make up for the factor 1/4, and the gradient reaching the first layers is tiny: the
+# **vanishing gradient** (measured layer by layer in notebook 05). ReLU's derivative is exactly 1
+# where the unit is active, which is why it made deep networks trainable; leaky ReLU and ELU keep
+# a small gradient for $z<0$ so that a unit can never "die". We get the derivatives with
+# `tf.GradientTape` rather than by hand.
 
 # %%
 ACTIVATIONS = {
@@ -306,11 +311,15 @@ assert np.asarray(leaky_relu_grad(np.zeros((2, 3)), alpha=0.2)).shape == (2, 3)
 # %% [markdown]
 # ## 4. Universal approximation
 #
-# The **universal approximation theorem** (Cybenko 1989, Hornik 1991) says that one hidden layer
-# with enough units can approximate any continuous function on a bounded interval as closely as
-# we like. With ReLU the intuition is direct: each hidden unit $\max(0, w x + b)$ adds one
-# **kink** at $x = -b/w$, so a width-$n$ network is a piecewise-linear curve with at most $n$
-# kinks, and enough kinks follow any curve.
+# The **universal approximation theorem** (Cybenko 1989 for sigmoids, Hornik 1991 for bounded
+# non-constant activations, Leshno et al. 1993 for any non-polynomial activation, ReLU included)
+# says that one hidden layer with enough units, followed by a linear output, can approximate any
+# continuous function on a **compact** domain (closed and bounded, such as the interval
+# $[-2, 2]$ below) **uniformly**: the largest error over the whole domain is as small as we like.
+# Compactness matters: on all of $\mathbb R$, or on an open interval where the function may blow
+# up (like $1/x$ on $(0, 1)$), the guarantee is lost. With ReLU the intuition is direct: each
+# hidden unit $\max(0, w x + b)$ adds one **kink** at $x = -b/w$, so a width-$n$ network is a
+# piecewise-linear curve with at most $n$ kinks, and enough kinks follow any curve.
 #
 # We fit $f(x) = \sin(3x) + 0.3x^2$ on $[-2, 2]$ with one hidden layer of growing width. The
 # theorem says such a network **exists**; it says nothing about how many units are needed or
