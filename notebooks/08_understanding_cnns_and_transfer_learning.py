@@ -107,7 +107,11 @@ print(f"source: {len(x_src)} images | target: {len(x_few)} labelled images, {len
 # ## 2. A CNN trained on the source task
 #
 # A small functional-API CNN: three 3×3 convolutions, each followed by max-pooling, a dense
-# layer, a softmax. We name the layers so that we can pull out their outputs later.
+# layer, a softmax. We name the layers so that we can pull out their outputs later. The last
+# `Dense` has no activation: its outputs are the **logits** (the pre-softmax class scores), and a
+# separate `Activation("softmax")` layer turns them into probabilities. The model computes exactly
+# what `Dense(n_classes, activation="softmax")` would, but the logits stay reachable: section 2.3
+# needs them.
 
 # %%
 def make_cnn(n_classes=5, name="cnn"):
@@ -120,7 +124,8 @@ def make_cnn(n_classes=5, name="cnn"):
     x = keras.layers.MaxPooling2D(name="pool3")(x)
     x = keras.layers.Flatten(name="conv_features")(x)  # 3 x 3 x 32 = 288 generic features
     x = keras.layers.Dense(128, activation="relu", name="dense")(x)
-    outputs = keras.layers.Dense(n_classes, activation="softmax", name="head")(x)
+    logits = keras.layers.Dense(n_classes, name="logits")(x)  # pre-softmax class scores
+    outputs = keras.layers.Activation("softmax", name="probabilities")(logits)
     return keras.Model(inputs, outputs, name=name)
 
 
@@ -135,16 +140,20 @@ print(f"source-task test accuracy: {src_accuracy:.3f} (chance 0.2)")
 #
 # The first layer's kernels act directly on pixels, so we can draw them: each is a 3×3 weight
 # pattern. Trained filters look like small edge and blob detectors (light-to-dark transitions in
-# some direction). Deeper kernels mix 16 or 32 channels and cannot be read this way.
+# some direction). Deeper kernels mix 16 or 32 channels and cannot be read this way. The sign of
+# a weight matters, so all filters share one **symmetric diverging** colour scale: white is 0,
+# red positive, blue negative, and the same colour means the same value in every panel.
 
 # %%
 kernels = pretrained.get_layer("conv1").get_weights()[0]  # (3, 3, 1, 16)
+m = np.abs(kernels).max()  # one scale for all filters, centred on 0
 fig, axes = plt.subplots(2, 8, figsize=(10, 3))
 for k, ax in enumerate(axes.flat):
-    ax.imshow(kernels[:, :, 0, k], cmap="coolwarm")
+    shown = ax.imshow(kernels[:, :, 0, k], cmap="RdBu_r", vmin=-m, vmax=m)
     ax.set_title(f"filter {k}", fontsize=8)
     ax.axis("off")
-fig.suptitle("First-layer 3×3 filters (red = positive weight, blue = negative)")
+fig.colorbar(shown, ax=axes, shrink=0.8, label="weight")
+fig.suptitle("First-layer 3×3 filters (red = positive weight, blue = negative, white = 0)")
 plt.show()
 
 # %% [markdown]
@@ -176,15 +185,24 @@ plt.show()
 # ### 2.3 Saliency: which pixels matter?
 #
 # The simplest explanation of a prediction is the gradient of the class score $s_c$ with respect
-# to the input pixels: $S_{ij} = \left|\partial s_c / \partial x_{ij}\right|$. A large value
-# means that changing that pixel a little would change the score a lot.
+# to the input pixels: $S_{ij} = \left|\partial s_c / \partial x_{ij}\right|$ (Simonyan et al.,
+# 2014). A large value means that changing that pixel a little would change the score a lot.
+#
+# The score is the **logit** $s_c$, the pre-softmax output, not the probability
+# $p_c = e^{s_c} / \sum_k e^{s_k}$. The probability's gradient,
+# $\partial p_c / \partial x = p_c \big(\partial s_c / \partial x - \sum_k p_k\,
+# \partial s_k / \partial x\big)$, mixes in every other class (a pixel can raise $p_c$ just by
+# lowering a rival's score) and vanishes when the model is confident ($p_c \approx 1$), the usual
+# case for the true class of a trained model. So we differentiate a view of the model that stops
+# before the softmax: `keras.Model(model.inputs, model.get_layer("logits").output)`, the same
+# weights without the last layer.
 #
 # ### Exercise 1 — a saliency map
 #
-# Write `saliency_map(model, image, class_index)`: `image` has shape `(H, W, C)`. Return a NumPy
-# array of shape `(H, W)` holding $|\partial s_c / \partial x|$ where $s_c$ is
-# `model(batch)[0, class_index]`, taking the **maximum over the channel axis**. Use
-# `tf.GradientTape` (watch the input: it is a constant, not a variable).
+# Write `saliency_map(model, image, class_index)`: `image` has shape `(H, W, C)`, and `model`
+# outputs logits. Return a NumPy array of shape `(H, W)` holding $|\partial s_c / \partial x|$
+# where $s_c$ is `model(batch)[0, class_index]`, taking the **maximum over the channel axis**.
+# Use `tf.GradientTape` (watch the input: it is a constant, not a variable).
 
 # %% nbgrader={"grade": false, "grade_id": "ex1_saliency", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def saliency_map(model, image, class_index):
@@ -220,23 +238,31 @@ np.testing.assert_allclose(saliency_map(_lin3, np.ones((2, 2, 3), "float32"), 0)
 # %% [markdown]
 # Raw gradients are noisy. **Grad-CAM** (Selvaraju et al., 2017) works one level up: it takes the
 # last convolutional feature maps $A^k$ (here `conv3`, 7×7), weights each map by the average
-# gradient of the class score over it, $\alpha_k = \frac{1}{Z}\sum_{ij} \partial s_c/\partial
-# A^k_{ij}$, and keeps the positive part: $L_c = \mathrm{ReLU}\big(\sum_k \alpha_k A^k\big)$.
-# The coarse map is upsampled to the image size.
+# gradient of the class score (again the logit $s_c$, before the softmax) over it,
+# $\alpha_k = \frac{1}{Z}\sum_{ij} \partial s_c/\partial A^k_{ij}$, and keeps the positive
+# part: $L_c = \mathrm{ReLU}\big(\sum_k \alpha_k A^k\big)$. The coarse map is upsampled to the
+# image size.
 
 # %%
+def logit_model(model):
+    """The same network and weights, stopped before the softmax: it outputs the logits."""
+    return keras.Model(model.inputs, model.get_layer("logits").output, name=f"{model.name}_logits")
+
+
 def grad_cam(model, image, class_index, layer="conv3"):
-    """Grad-CAM heat map in [0, 1] with the image's height and width."""
-    cam_model = keras.Model(model.input, [model.get_layer(layer).output, model.output])
+    """Grad-CAM heat map in [0, 1] with the image's height and width (gradients of the logit)."""
+    cam_model = keras.Model(model.inputs, [model.get_layer(layer).output,
+                                           model.get_layer("logits").output])
     with tf.GradientTape() as tape:
-        fmaps, probs = cam_model(image[None], training=False)
-        score = probs[0, class_index]
+        fmaps, logits = cam_model(image[None], training=False)
+        score = logits[0, class_index]  # pre-softmax score of the class
     alphas = tf.reduce_mean(tape.gradient(score, fmaps), axis=(1, 2))  # (1, channels)
     cam = tf.nn.relu(tf.reduce_sum(fmaps * alphas[:, None, None, :], axis=-1))[..., None]
     cam = tf.image.resize(cam, image.shape[:2])[0, :, :, 0].numpy()
     return cam / (cam.max() + 1e-8)
 
 
+pretrained_logits = logit_model(pretrained)
 fig, axes = plt.subplots(3, 5, figsize=(10, 6.5))
 for col in range(5):
     i = int(np.flatnonzero(y_src_test == col)[0])
@@ -244,7 +270,7 @@ for col in range(5):
     axes[0, col].imshow(image[:, :, 0], cmap="gray_r")
     axes[0, col].set_title(CLASS_NAMES[col], fontsize=9)
     try:
-        axes[1, col].imshow(saliency_map(pretrained, image, col), cmap="hot")
+        axes[1, col].imshow(saliency_map(pretrained_logits, image, col), cmap="hot")
     except NotImplementedError:
         pass  # Exercise 1 not done yet
     axes[1, col].set_title("saliency", fontsize=9)
@@ -253,23 +279,30 @@ for col in range(5):
     axes[2, col].set_title("Grad-CAM", fontsize=9)
 for ax in axes.flat:
     ax.axis("off")
-fig.suptitle("What drove the prediction of the true class: gradients and Grad-CAM")
+fig.suptitle("What drove the true class's score (its logit): gradients and Grad-CAM")
 plt.tight_layout()
 plt.show()
 
 # %% [markdown]
 # ## 3. Residual connections
 #
-# Stacking more layers should never hurt in principle (extra layers could learn the identity),
-# yet plain deep networks train *worse* than shallow ones. The reason is optimisation: the
-# gradient reaching the early layers is a product of one Jacobian per layer, and it shrinks (or
-# explodes) geometrically with depth.
+# Stacking more layers should never hurt in principle: the extra layers could learn the identity,
+# and the deeper network would then do at least as well as the shallower one. Yet He et al.
+# (2015) found that deeper **plain** networks (20 versus 56 layers on CIFAR-10, 18 versus 34 on
+# ImageNet) reach a **higher training error**: the **degradation problem**. It is not overfitting,
+# since the error on the *training* set rises. Nor is it the vanishing gradient: their plain
+# networks used batch normalisation, which keeps the forward signals and the backward gradients
+# at a healthy scale, and they checked that the gradient norms were healthy. Deep plain stacks
+# are harder to *optimise*: He et al. suggest that the solver struggles even to approximate the
+# identity with a stack of non-linear layers.
 #
 # A **residual block** (He et al., 2015) learns a correction $F(x)$ and adds the input back:
-# $y = \mathrm{ReLU}\big(x + F(x)\big)$. Then $\partial y / \partial x = I + \partial F/\partial
-# x$: the identity term carries the gradient through every block untouched, however deep the
-# network. When the number of channels changes, the skip uses a 1×1 convolution (a
-# *projection*) so that the shapes match.
+# $y = \mathrm{ReLU}\big(x + F(x)\big)$. To pass its input on unchanged, a block only has to push
+# $F$ towards 0, which is easy. The sum also gives the gradient a direct path around $F$:
+# $\partial (x + F(x)) / \partial x = I + \partial F/\partial x$. (The ReLU after the addition,
+# as in the original ResNet, still gates that path; the "pre-activation" ResNet of He et al.,
+# 2016, moves it into $F$ so that the shortcut is an exact identity.) When the number of channels
+# changes, the skip uses a 1×1 convolution (a *projection*) so that the shapes match.
 #
 # ### Exercise 2 — a residual block with the functional API
 #
@@ -317,7 +350,9 @@ assert any(isinstance(layer, keras.layers.Add) for layer in _block.layers)
 # Now the experiment: the same deep network (a 2-layer stem, then 10 blocks = 20 more
 # convolutions, no batch normalisation) with and without skips, same initialisation scheme, same
 # optimiser, same data. We record the gradient norm that reaches each convolution at the start
-# of training, then the loss curves.
+# of training, then the loss curves. Without batch normalisation, our plain network suffers from
+# vanishing gradients **as well as** from its depth, so this small experiment shows the two
+# effects together; it does not separate them the way He et al. did.
 
 # %%
 def deep_net(skip, n_blocks=10, width=8):
@@ -372,10 +407,14 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# Without skips the gradient shrinks layer after layer on its way back to the input, so the
-# early convolutions barely learn and the loss stalls; with skips the gradient reaches every
-# layer at a similar scale and the same network trains. (Batch normalisation, which real ResNets
-# also use, helps too; here we left it out to isolate the effect of the skip.)
+# Without skips (and without batch normalisation) the gradient shrinks layer after layer on its
+# way back to the input, so the early convolutions barely learn and the loss stalls; with skips
+# the gradient reaches every layer at a similar scale and the same network trains. Batch
+# normalisation, which real ResNets also use, would keep the plain network's gradients at a
+# healthy scale too (notebook 05 measures that), but not cure the degradation of much deeper
+# plain networks; the skips address both, which is why ResNets use skips **and** batch
+# normalisation. We left it out here to keep the network small and the effect of the skip
+# visible.
 #
 # ## 4. Transfer learning with few labels
 #
@@ -468,9 +507,9 @@ else:
 #
 # With the same architecture and the same `N_PER_CLASS` labels per class, starting from features
 # learned on *other* classes beats starting from random weights. The check measures the gain in
-# test accuracy of the best transfer variant over training from scratch. Expect a few points
-# (about +0.02 to +0.05 here); with an ImageNet backbone on real photos the gap is usually much
-# larger.
+# test accuracy of the best transfer variant over training from scratch. Expect about +0.03
+# (the recorded runs: +0.027 in FAST mode, +0.033 in the full lesson); with an ImageNet backbone
+# on real photos the gap is usually much larger.
 
 # %% tags=["check"]
 transfer_gain = max(frozen_accuracy, finetuned_accuracy) - scratch_accuracy
