@@ -157,10 +157,18 @@ assert len(discounted_returns([], 0.9)) == 0
 #
 # The policy is a network $\pi_\theta(a \mid s)$ that outputs action probabilities; the agent
 # **samples** its action, which makes it explore. We want to maximise
-# $J(\theta) = \mathbb E_{\pi_\theta}[G_0]$. The **policy gradient theorem** (Williams, 1992)
-# gives its gradient as an expectation we can estimate from played episodes:
+# $J(\theta) = \mathbb E_{\pi_\theta}[G_0]$. The **policy gradient theorem** (Sutton, McAllester,
+# Singh & Mansour, 2000) gives its gradient as an expectation over the states and actions the
+# policy itself visits, so we can estimate it from played episodes. For an episode it reads
 #
-# $$\nabla_\theta J = \mathbb E\Big[\sum_t \nabla_\theta \log \pi_\theta(a_t \mid s_t)\; G_t\Big].$$
+# $$\nabla_\theta J = \mathbb E\Big[\sum_t \gamma^t\, \nabla_\theta \log \pi_\theta(a_t \mid s_t)\; G_t\Big].$$
+#
+# Estimating it with the returns of sampled episodes is **REINFORCE** (Williams, 1992), which
+# predates the theorem's general form. Like most implementations, we drop the factor
+# $\gamma^t$ (with $\gamma = 0.99$ it would make the late steps of a 500-step episode count
+# almost nothing). The update is then no longer exactly the gradient of $J$, since it weights
+# late steps as much as early ones, but it is the usual practice and works well (Thomas, 2014,
+# and Nota & Thomas, 2020, analyse the difference).
 #
 # Read it as weighted maximum likelihood: make the actions we took more likely, in proportion to
 # the return that followed them. This estimate is very noisy. Subtracting a **baseline** $b(s_t)$
@@ -331,7 +339,8 @@ env.close()
 # ## What we reached
 #
 # The check: the trained agent's mean return over 20 greedy evaluation episodes, against the
-# random policy's (about 22). Expect about 200 in FAST mode and 400-500 in the full lesson.
+# random policy's (about 22). Expect close to the maximum of 500 in both modes (the recorded runs:
+# 498.65 in FAST mode, 500 in the full lesson).
 
 # %% tags=["check"]
 print(f"random policy {random_mean:.1f} | trained agent {agent_mean:.1f}")
