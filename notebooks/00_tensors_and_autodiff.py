@@ -284,8 +284,8 @@ plt.show()
 # ## What we reached
 #
 # The last cell checks the lesson worked: a dense network trained for a few epochs classifies
-# Fashion-MNIST far above chance (10 %). Expect about 0.80 in FAST mode and 0.87 in the full
-# lesson.
+# Fashion-MNIST far above chance (10 %). Expect about 0.79 in FAST mode and 0.87 in the full
+# lesson (the recorded runs: 0.790 and 0.867).
 
 # %% tags=["check"]
 RESULT = {"metric": "test_accuracy", "value": round(float(test_accuracy), 4),
