@@ -434,14 +434,14 @@ show_rows([x_test, vae.predict(x_test[:8], verbose=0), new_images],
 #
 # The check is the convolutional autoencoder's reconstruction error on test images: its
 # `CODE_SIZE`-number code keeps most of the image. Always predicting the mean image gives a test
-# MSE of about 0.09; we ask for at least 3 times less in FAST mode (expect about 0.02) and 7 times
-# less in the full lesson (expect about 0.008). We also check that the VAE learned: its validation
-# loss fell from the first to the last epoch.
+# MSE of about 0.09; we ask for at least 3 times less in FAST mode (expect about 0.021) and 7
+# times less in the full lesson (expect about 0.007; the recorded runs: 0.0209 and 0.0070). We
+# also check that the VAE learned: its validation loss fell from the first to the last epoch.
 
 # %% tags=["check"]
 vae_val = vae_fit.history["val_loss"]
-assert vae_val[-1] < vae_val[0], f"the VAE did not learn: validation loss {vae_val[0]:.1f} -> {vae_val[-1]:.1f}"
 RESULT = {"metric": "conv_ae_test_mse", "value": round(float(conv_mse), 4),
           "target": round(baseline_mse / (3 if FAST else 7), 4), "higher_is_better": False}
 print(RESULT)
 assert RESULT["value"] <= RESULT["target"], f"test MSE {RESULT['value']} above {RESULT['target']}"
+assert vae_val[-1] < vae_val[0], f"the VAE did not learn: validation loss {vae_val[0]:.1f} -> {vae_val[-1]:.1f}"
