@@ -391,14 +391,14 @@ show_grid(samples[:16], "New samples from random noise", rows=2)
 # The check asks for a healthy game and diverse samples: the discriminator's accuracy in the last
 # epoch is neither stuck at 0 nor perfect (between 0.3 and 0.95), and the per-pixel standard
 # deviation across 256 samples is at least 40 % of the real images' (a collapsed generator scores
-# 0). Expect an accuracy around 0.55-0.75 and a diversity ratio around 0.6 in FAST mode (closer to 1
-# after a long training).
+# 0). Expect an accuracy around 0.55-0.75 and a diversity ratio around 0.6 in FAST mode, closer to
+# 1 after the full lesson's long training (the recorded runs: 0.590 and 0.983).
 
 # %% tags=["check"]
 d_accuracy = float(gan_fit.history["d_accuracy"][-1])
-assert 0.3 <= d_accuracy <= 0.95, f"discriminator accuracy {d_accuracy:.3f} outside the healthy band"
 RESULT = {"metric": "sample_std_over_real_std", "value": round(sample_std / real_std, 4),
           "target": 0.4}
 print(f"discriminator accuracy in the last epoch: {d_accuracy:.3f}")
 print(RESULT)
 assert RESULT["value"] >= RESULT["target"], f"diversity ratio {RESULT['value']} below {RESULT['target']}"
+assert 0.3 <= d_accuracy <= 0.95, f"discriminator accuracy {d_accuracy:.3f} outside the healthy band"
