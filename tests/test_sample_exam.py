@@ -64,7 +64,7 @@ def test_exam_toml_values():
     exam = _exam()
     assert exam["exam"]["mode"] == "weights"
     assert (EXAM / exam["exam"]["template"]).resolve() == TEMPLATE_IPYNB
-    assert exam["metric"] == {"name": "accuracy", "direction": "higher"}
+    assert exam["metric"] == {"name": "accuracy", "direction": "higher", "display": "Accuracy"}
     assert exam["predictions"] == {"kind": "class_labels", "num_classes": 10, "shape": []}
     limits = exam["limits"]
     assert limits["max_parameters"] == 100_000

@@ -462,11 +462,18 @@ def run_sandboxed(
 
 _VISIBILITY_CHECK = r"""
 import json, os, sys
+# a folder that only holds the way to a bound runtime path (e.g. a student kit's own grader package
+# inside the exam folder) shows nothing of its own
+runtime = json.loads(sys.argv[2])
+def only_runtime(folder, entries):
+    return all(any(r == os.path.join(folder, e) or r.startswith(os.path.join(folder, e) + "/") for r in runtime)
+               for e in entries)
 visible = []
 for p in json.loads(sys.argv[1]):
     try:
         if os.path.isdir(p):
-            if os.listdir(p):
+            entries = os.listdir(p)
+            if entries and not only_runtime(p, entries):
                 visible.append(p)
         elif os.path.exists(p):
             with open(p, "rb") as fh:
@@ -494,7 +501,9 @@ def verify_hidden(paths: Sequence[Path], *, readonly: Sequence[tuple[Path, str]]
         candidates += bw.inside_paths(Path(os.path.expanduser(str(p))), binds)
     candidates = list(dict.fromkeys(candidates))
     with tempfile.TemporaryDirectory(prefix="grader-verify-") as scratch:
-        result = run_sandboxed([PYTHON, "-I", "-S", "-c", _VISIBILITY_CHECK, json.dumps(candidates)],
+        runtime = [str(p) for p in bw.runtime_paths()]
+        result = run_sandboxed([PYTHON, "-I", "-S", "-c", _VISIBILITY_CHECK, json.dumps(candidates),
+                                json.dumps(runtime)],
                                scratch=Path(scratch), readonly=readonly, hide=hide,
                                limits=Limits(wall_seconds=60, memory_bytes=512 * 2**20), require_isolation=True)
     lines = [ln for ln in result.stdout.splitlines() if ln.startswith("[")]
