@@ -4,7 +4,8 @@
 - seccomp.py:  the system-call filter handed to bubblewrap
 - cgroups.py:  memory and pids limits
 - limits.py:   the limits, the result record and the sentences a student reads
-- run.py:      run_sandboxed (launch, watch, kill, collect) and verify_hidden
+- run.py:      run_sandboxed (launch, watch, kill, collect)
+- verify.py:   verify_hidden: the hidden paths are really invisible inside
 
 See the README, section "Security model", for what this protects against and what it does not.
 """
@@ -19,8 +20,8 @@ from grader.sandbox.run import (
     SandboxWarning,
     isolation_available,
     run_sandboxed,
-    verify_hidden,
 )
+from grader.sandbox.verify import verify_hidden
 
 __all__ = [
     "FAILURES",

@@ -18,12 +18,9 @@ See the README, section "Security model", for what this protects against and wha
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import shutil
-import signal
-import stat
 import subprocess
 import sys
 import tempfile
@@ -37,6 +34,7 @@ from grader.sandbox import bwrap as bw
 from grader.sandbox import seccomp
 from grader.sandbox.cgroups import Cgroups
 from grader.sandbox.limits import Limits, SandboxResult, failure_message
+from grader.sandbox.watch import files_failure, kill_everything, watchdog_usage
 
 log = logging.getLogger(__name__)
 
@@ -145,85 +143,6 @@ class _Tail(threading.Thread):
     def text(self) -> str:
         data = bytes(self.buf[-_TAIL_BYTES:])
         return data.decode("utf-8", errors="replace")
-
-
-def scan_scratch(root: Path, limits: Limits) -> tuple[int, bool, int]:
-    """(bytes of regular files under root, True if one file reached the per-file limit, entries seen).
-
-    Stops counting one entry past ``limits.max_files``: that alone is a failure, and a folder of a
-    million files must not make the grader walk it."""
-    total = 0
-    at_limit = False
-    stack = [str(root)]
-    seen = 0
-    while stack:
-        top = stack.pop()
-        try:
-            with os.scandir(top) as it:
-                for e in it:
-                    seen += 1
-                    if seen > limits.max_files:
-                        return total, at_limit, seen
-                    try:
-                        st = e.stat(follow_symlinks=False)
-                    except OSError:
-                        continue
-                    if stat.S_ISDIR(st.st_mode):
-                        stack.append(e.path)
-                    elif stat.S_ISREG(st.st_mode):
-                        total += st.st_blocks * 512 if st.st_blocks * 512 < st.st_size else st.st_size
-                        if st.st_size >= limits.max_file_bytes:
-                            at_limit = True
-        except OSError:
-            continue
-    return total, at_limit, seen
-
-
-def _files_failure(root: Path, limits: Limits, final: bool) -> str | None:
-    total, at_limit, count = scan_scratch(root, limits)
-    if total > limits.max_file_bytes or count > limits.max_files or (final and at_limit):
-        return "file_too_large"
-    return None
-
-
-def _tree(pid: int) -> list:
-    import psutil
-
-    try:
-        p = psutil.Process(pid)
-        return [p, *p.children(recursive=True)]
-    except psutil.Error:
-        return []
-
-
-def _watchdog_usage(pid: int) -> tuple[int, int]:
-    """(RSS bytes, tasks = processes + threads) of the process tree under pid."""
-    import psutil
-
-    rss = tasks = 0
-    for p in _tree(pid):
-        try:
-            rss += p.memory_info().rss
-            tasks += p.num_threads()
-        except psutil.Error:
-            continue
-    return rss, tasks
-
-
-def _kill_everything(proc: subprocess.Popen, cgroups: Cgroups) -> None:
-    import psutil
-
-    victims = _tree(proc.pid)
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)  # the launcher/bwrap process group (start_new_session)
-    except OSError:
-        pass
-    for p in victims:
-        try:
-            p.kill()
-        except psutil.Error:
-            pass
-    cgroups.kill_all()
 
 
 def _inside(arg: str, hosts: Sequence[str]) -> str:
@@ -388,15 +307,15 @@ def run_sandboxed(
                 failure = "too_many_processes"
             elif now >= next_scan:
                 next_scan = now + _SCAN_EVERY
-                failure = _files_failure(scratch, limits, final=False)
+                failure = files_failure(scratch, limits, final=False)
                 if failure is None and (watch_memory or watch_tasks):
-                    rss, tasks = _watchdog_usage(proc.pid)
+                    rss, tasks = watchdog_usage(proc.pid)
                     if watch_memory and rss > limits.memory_bytes:
                         failure = "out_of_memory"
                     elif watch_tasks and tasks > limits.max_processes:
                         failure = "too_many_processes"
             if failure:
-                _kill_everything(proc, cgroups)
+                kill_everything(proc, cgroups)
                 returncode = proc.wait()
                 break
         # anything left behind (daemonised processes in the fallback) goes too
@@ -420,7 +339,7 @@ def run_sandboxed(
             elif out.total + err.total > limits.max_output_bytes:
                 failure = "output_too_large"
             else:
-                failure = _files_failure(scratch, limits, final=True)
+                failure = files_failure(scratch, limits, final=True)
                 if failure is None and not started and returncode != 0:
                     failure = "sandbox_error"
                     detail = (err.text().strip().splitlines()[-1:] or ["bubblewrap failed"])[0][:300]
@@ -429,7 +348,7 @@ def run_sandboxed(
         peak = cgroups.peak_memory()
     finally:
         if proc is not None and proc.poll() is None:
-            _kill_everything(proc, cgroups)
+            kill_everything(proc, cgroups)
             proc.wait()
         cgroups.cleanup()
         for fd in (info_r, report_r):
@@ -458,55 +377,3 @@ def run_sandboxed(
         report=report_bytes,
         report_overflowed=report is not None and report.overflowed,
     )
-
-
-_VISIBILITY_CHECK = r"""
-import json, os, sys
-# a folder that only holds the way to a bound runtime path (e.g. a student kit's own grader package
-# inside the exam folder) shows nothing of its own
-runtime = json.loads(sys.argv[2])
-def only_runtime(folder, entries):
-    return all(any(r == os.path.join(folder, e) or r.startswith(os.path.join(folder, e) + "/") for r in runtime)
-               for e in entries)
-visible = []
-for p in json.loads(sys.argv[1]):
-    try:
-        if os.path.isdir(p):
-            entries = os.listdir(p)
-            if entries and not only_runtime(p, entries):
-                visible.append(p)
-        elif os.path.exists(p):
-            with open(p, "rb") as fh:
-                if fh.read(1):
-                    visible.append(p)
-    except OSError:
-        pass
-try:  # /proc's kernel knobs must be read-only (a root grader's sandbox user is host uid 0)
-    os.close(os.open("/proc/sys/kernel/core_pattern", os.O_WRONLY))
-    visible.append("/proc/sys/kernel/core_pattern (writable)")
-except OSError:
-    pass
-print(json.dumps(visible))
-"""
-
-
-def verify_hidden(paths: Sequence[Path], *, readonly: Sequence[tuple[Path, str]] = (),
-                  hide: Sequence[Path] = ()) -> list[str]:
-    """The paths (host paths, and where binds put them inside) that a sandboxed process can still
-    read: an empty list means every one is really hidden. Run before grading; not for the fallback."""
-    binds = bw.system_binds() + [(Path(s).resolve(), d) for s, d in readonly]
-    candidates: list[str] = []
-    for p in paths:
-        candidates.append(str(Path(os.path.expanduser(str(p))).absolute()))
-        candidates += bw.inside_paths(Path(os.path.expanduser(str(p))), binds)
-    candidates = list(dict.fromkeys(candidates))
-    with tempfile.TemporaryDirectory(prefix="grader-verify-") as scratch:
-        runtime = [str(p) for p in bw.runtime_paths()]
-        result = run_sandboxed([PYTHON, "-I", "-S", "-c", _VISIBILITY_CHECK, json.dumps(candidates),
-                                json.dumps(runtime)],
-                               scratch=Path(scratch), readonly=readonly, hide=hide,
-                               limits=Limits(wall_seconds=60, memory_bytes=512 * 2**20), require_isolation=True)
-    lines = [ln for ln in result.stdout.splitlines() if ln.startswith("[")]
-    if result.failure or not lines:
-        raise SandboxUnavailable(f"cannot check what the sandbox hides: {result.message} {result.stderr[-300:]}")
-    return json.loads(lines[-1])
