@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     for nodeid, seconds, bound, outcome in sorted(rows, key=lambda r: -r[1]):
         share = f"{seconds / bound:.0%}" if bound else "-"
         table.add_row(nodeid.split("/")[-1], f"{seconds:.1f}", f"{bound:g}" if bound else "-", share, outcome)
-    Console().print(table)
+    Console(width=170).print(table)
     print(proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else proc.stderr[-500:])
     return proc.returncode
 
