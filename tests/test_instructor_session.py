@@ -143,3 +143,23 @@ def test_similarity_report_for_the_instructor(session):
     html = (out / "similarity.html").read_text()
     assert "INSTRUCTOR ONLY" in html.upper()
     assert "similarity" not in (out / "leaderboard-public.html").read_text().lower()
+
+
+def test_manual_scores_from_nbgraders_gradebook(session):
+    api = pytest.importorskip("nbgrader.api")
+    sqlalchemy = pytest.importorskip("sqlalchemy")
+    root, exam, subs, out = session
+    url = f"sqlite:///{root / 'gradebook.db'}"
+    api.Base.metadata.create_all(sqlalchemy.create_engine(url))
+    with api.Gradebook(url) as gradebook:
+        gradebook.add_assignment("exam")
+        gradebook.add_notebook("report", "exam")
+        gradebook.add_grade_cell("quality", "report", "exam", max_score=4, cell_type="markdown")
+        gradebook.add_student("bob_stone")
+        gradebook.add_submission("exam", "bob_stone")
+        gradebook.find_grade("quality", "report", "exam", "bob_stone").manual_score = 2
+        gradebook.db.commit()
+    assert main(["report", str(out), "--nbgrader-gradebook", url, "--nbgrader-assignment", "exam"]) == 0
+    bob = grades(out)["bob_stone"]
+    assert bob["quality_source"] == "manual" and float(bob["quality_points"]) == 3.0  # 2/4 of 6 points
+    assert main(["report", str(out), "--nbgrader-gradebook", url]) == 2  # the assignment is required
