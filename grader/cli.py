@@ -290,11 +290,9 @@ def auto_jobs(exam) -> int:
 def cmd_report(args) -> int:
     from grader.report import write_reports
     from grader.results import ResultStore
+    from grader.session import exam_of
 
-    meta = args.out_dir / "exam.json"
-    if not meta.is_file():
-        raise FileNotFoundError(f"{args.out_dir} is not a grader output folder (no exam.json)")
-    exam = load_exam(json.loads(meta.read_text())["exam_dir"])
+    exam = exam_of(args.out_dir)
     records = ResultStore(args.out_dir).all()
     rows = write_reports(args.out_dir, records, exam, _session_inputs(args.out_dir, records, exam, args))
     _print_summary(rows, exam, args.out_dir)

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from rich.markup import escape
-
-from grader.exam import load_exam
 
 
 def register(sub) -> None:
@@ -25,20 +22,13 @@ def register(sub) -> None:
     export.set_defaults(run=cmd_export)
 
 
-def _exam_of(out_dir: Path):
-    meta = out_dir / "exam.json"
-    if not meta.is_file():
-        raise FileNotFoundError(f"{out_dir} is not a grader output folder (no exam.json)")
-    return load_exam(json.loads(meta.read_text())["exam_dir"])
-
-
 def cmd_rescore(args) -> int:
-    from grader import review_store
+    from grader import review_store, session
     from grader.cli import _print_summary, console
     from grader.report import write_reports
     from grader.rescore import rescore_class
 
-    exam = _exam_of(args.out_dir)
+    exam = session.exam_of(args.out_dir)
     changed = rescore_class(args.out_dir, exam)
     for record, before in changed:
         if record.metric != before:
@@ -57,7 +47,7 @@ def cmd_export(args) -> int:
     from grader.report import add_finals, build_rows
     from grader.results import ResultStore
 
-    exam = _exam_of(args.out_dir)
+    exam = session.exam_of(args.out_dir)
     rows = build_rows(ResultStore(args.out_dir).all(), exam, review_store.load(args.out_dir))
     add_finals(rows, exam, args.out_dir)
     target = args.file or args.out_dir / f"grades-{args.to}.csv"

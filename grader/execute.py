@@ -19,12 +19,12 @@ import json
 import logging
 import os
 import shutil
-import stat
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from grader import safe_files
 from grader._run_in_sandbox import BOOTSTRAP
 from grader.safe_files import remove_tree
 from grader.sandbox import (
@@ -66,60 +66,14 @@ class ExecutionResult:
 # files in and out of the scratch folder
 
 
-def _open_beneath(root: Path, rel: str) -> int | None:
-    """Open root/rel for reading without following any symlink on the way; None if impossible."""
-    parts = PurePosixPath(rel).parts
-    if not parts or PurePosixPath(rel).is_absolute() or ".." in parts:
-        return None
-    flags_dir = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-    try:
-        fd = os.open(root, flags_dir)
-    except OSError:
-        return None
-    try:
-        for part in parts[:-1]:
-            nfd = os.open(part, flags_dir, dir_fd=fd)
-            os.close(fd)
-            fd = nfd
-        return os.open(parts[-1], os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=fd)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-
-
 def copy_out(root: Path, rel: str, dest: Path, max_bytes: int) -> tuple[Path | None, str]:
-    """Copy the regular file root/rel to dest (no symlinks followed, at most max_bytes).
+    """Copy the regular file root/rel to dest (no symlink followed below root, at most max_bytes).
 
-    Returns (dest or None, why not)."""
-    fd = _open_beneath(root, rel)
-    if fd is None:
-        why = "missing" if not os.path.lexists(root / rel) else "not a regular file (a symlink?)"
-        return None, why
+    Returns (dest or None, why not: "missing" or the reason it was refused)."""
     try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            return None, "not a regular file"
-        if st.st_size > max_bytes:
-            return None, f"too large ({st.st_size} bytes, at most {max_bytes})"
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dest.with_name(dest.name + ".part")
-        copied = 0
-        with open(tmp, "wb") as out:
-            while True:
-                chunk = os.read(fd, 1 << 20)
-                if not chunk:
-                    break
-                copied += len(chunk)
-                if copied > max_bytes:
-                    out.close()
-                    tmp.unlink(missing_ok=True)
-                    return None, "too large"
-                out.write(chunk)
-        os.replace(tmp, dest)
-        return dest, ""
-    finally:
-        os.close(fd)
+        return safe_files.copy_limited(root / rel, dest, max_bytes, root=root), ""
+    except safe_files.UnsafeFile as exc:
+        return None, "missing" if not os.path.lexists(root / rel) else str(exc)
 
 
 def _bind_handed_in(files: Sequence[Path], scratch: Path, isolated: bool, notes: list[str]) -> list[tuple[Path, str]]:

@@ -48,7 +48,7 @@ class Row:
     manual_comment: str = ""  # the instructor's comment on the descriptive quality
 
 
-def _read_json(path: Path) -> dict:
+def read_json(path: Path) -> dict:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -61,8 +61,8 @@ def add_finals(rows: list[Row], exam: Exam, out_dir: Path) -> None:
     penalty (OUT/submission_times.json and [deadline]), composed as [final] says."""
     from datetime import datetime
 
-    orals = _read_json(out_dir / ORAL_FILE)
-    times = _read_json(out_dir / TIMES_FILE)
+    orals = read_json(out_dir / ORAL_FILE)
+    times = read_json(out_dir / TIMES_FILE)
     for row in rows:
         student = row.record.student
         row.oral = orals.get(student) if isinstance(orals.get(student), int | float) else None

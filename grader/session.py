@@ -17,6 +17,7 @@ from pathlib import Path
 from grader import review_store
 from grader.exam import Exam
 from grader.report import ORAL_FILE, TIMES_FILE
+from grader.report import read_json as _read
 from grader.results import Record, atomic_write_text
 
 LMS_IDS_FILE = "lms_ids.json"
@@ -65,9 +66,11 @@ def lms_ids(out_dir: Path) -> dict[str, str]:
     return {k: str(v) for k, v in _read(out_dir / LMS_IDS_FILE).items()}
 
 
-def _read(path: Path) -> dict:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
+def exam_of(out_dir: Path) -> Exam:
+    """The exam a grader output folder was graded for (OUT/exam.json, written by `grader grade`)."""
+    from grader.exam import load_exam
+
+    meta = Path(out_dir) / "exam.json"
+    if not meta.is_file():
+        raise FileNotFoundError(f"{out_dir} is not a grader output folder (no exam.json)")
+    return load_exam(json.loads(meta.read_text())["exam_dir"])
