@@ -65,6 +65,8 @@ def _vsock_available() -> bool:
 
 VSOCK = _vsock_available()
 VSOCK_PORT = random.Random(os.getpid()).randint(40000, 60000)
+# the grader package wherever this clone sits (CI clones elsewhere than a developer's machine)
+GRADER_PACKAGE_PWN = str(Path(sandbox.__file__).resolve().parents[1] / "pwn.py")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -129,7 +131,7 @@ def checks_code(hidden: list[str], secret: str, marker: str) -> str:
                 pass
     _res["secret_seen"] = {secret!r} in _envs
     _ro = {{}}
-    for p in ("/work/main/grader/pwn.py", os.path.dirname(os.__file__) + "/pwn.py", sys.prefix + "/pwn",
+    for p in ({GRADER_PACKAGE_PWN!r}, os.path.dirname(os.__file__) + "/pwn.py", sys.prefix + "/pwn",
               "/usr/pwn", "/etc/pwn", "/pwn", "/home/student/data/pwn", "/home/student/test_inputs/pwn"):
         try:
             open(p, "w").close(); _ro[p] = "WRITTEN"
