@@ -4,6 +4,7 @@
     python -m benchmarks.notebooks --mode full     # the full lessons (long: hours on a CPU)
     python -m benchmarks.notebooks --only 05 07 --mode both
     python -m benchmarks.notebooks --markdown      # latest recorded row per notebook and mode
+    python -m benchmarks.notebooks --update-readmes  # write that table into both READMEs
 
 Each run appends a row to benchmarks/notebook_results.csv, so full-mode numbers measured once
 stay beside the FAST ones in benchmarks/README.md.
@@ -15,15 +16,18 @@ import argparse
 import csv
 import datetime as dt
 import platform
+import re
 import tempfile
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
-from tests.notebook_tools import notebook_sources, run_notebook
+from tests.notebook_tools import NOTEBOOK_DIR, notebook_sources, run_notebook
 
 RESULTS_CSV = Path(__file__).with_name("notebook_results.csv")
+READMES = [Path(__file__).parents[1] / "README.md", Path(__file__).with_name("README.md")]
+TABLE_START, TABLE_END = "<!-- notebook-results:start -->", "<!-- notebook-results:end -->"
 FIELDS = ["date", "notebook", "mode", "seconds", "metric", "value", "target", "status", "machine"]
 
 
@@ -33,9 +37,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="*", default=[], help="notebook number prefixes, e.g. 05")
     parser.add_argument("--no-save", action="store_true", help="do not append to the CSV")
     parser.add_argument("--markdown", action="store_true", help="print the recorded results as a table")
+    parser.add_argument("--update-readmes", action="store_true",
+                        help="write the recorded results table into README.md and benchmarks/README.md")
     args = parser.parse_args(argv)
     if args.markdown:
         print(markdown_table())
+        return 0
+    if args.update_readmes:
+        for readme in READMES:
+            update_readme(readme, markdown_table())
+            print(f"updated {readme}")
         return 0
 
     modes = ["fast", "full"] if args.mode == "both" else [args.mode]
@@ -64,18 +75,58 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if all(r["status"] == "ok" for r in rows) else 1
 
 
-def markdown_table() -> str:
-    """The latest recorded run of each notebook in each mode, as a Markdown table."""
+def latest_results() -> dict[tuple[str, str], dict]:
+    """The latest recorded run of each (notebook, mode)."""
     latest: dict[tuple[str, str], dict] = {}
     with RESULTS_CSV.open(newline="") as f:
         for row in csv.DictReader(f):
             latest[(row["notebook"], row["mode"])] = row
-    lines = ["| notebook | mode | wall time | metric | reached | target | status | date |",
-             "|---|---|---:|---|---:|---:|---|---|"]
-    for (notebook, mode), r in sorted(latest.items()):
-        lines.append(f"| {notebook} | {mode} | {float(r['seconds']):.0f} s | {r['metric']} | {r['value']} | "
-                     f"{r['target']} | {r['status']} | {r['date']} |")
+    return latest
+
+
+def markdown_table() -> str:
+    """One row per notebook: its check's metric, then FAST and full mode side by side (reached /
+    target, wall time), from the latest recorded runs."""
+    latest = latest_results()
+    lines = ["| notebook | metric | FAST reached / target | FAST time | full reached / target | full time |"
+             " measured |",
+             "|---|---|---:|---:|---:|---:|---|"]
+    for notebook in sorted({nb for nb, _ in latest}):
+        fast, full = latest.get((notebook, "fast")), latest.get((notebook, "full"))
+        metrics = sorted({r["metric"] for r in (fast, full) if r and r["metric"]})
+        dates = sorted({r["date"] for r in (fast, full) if r})
+        sign = "≥" if _higher_is_better(notebook) else "≤"
+        lines.append(f"| {notebook} | {' / '.join(metrics)} | {_reached(fast, sign)} | {_time(fast)} | "
+                     f"{_reached(full, sign)} | {_time(full)} | {', '.join(dates)} |")
     return "\n".join(lines)
+
+
+def update_readme(readme: Path, table: str) -> None:
+    """Replace the text between the two markers; a README without them is an error, not a guess."""
+    text = readme.read_text(encoding="utf-8")
+    if TABLE_START not in text or TABLE_END not in text:
+        raise SystemExit(f"{readme}: add the lines {TABLE_START} and {TABLE_END} where the table goes")
+    head, rest = text.split(TABLE_START, 1)
+    tail = rest.split(TABLE_END, 1)[1]
+    readme.write_text(f"{head}{TABLE_START}\n{table}\n{TABLE_END}{tail}", encoding="utf-8")
+
+
+def _higher_is_better(notebook: str) -> bool:
+    """The direction the notebook's check states (the CSV records only numbers)."""
+    source = NOTEBOOK_DIR / f"{notebook}.py"
+    return not (source.exists() and re.search(r'"higher_is_better":\s*False', source.read_text()))
+
+
+def _reached(row: dict | None, sign: str) -> str:
+    if row is None:
+        return "not measured"
+    if row["status"] != "ok":
+        return row["status"]
+    return f"{row['value']} / {sign} {row['target']}"
+
+
+def _time(row: dict | None) -> str:
+    return f"{float(row['seconds']):.0f} s" if row and row["status"] == "ok" else "-"
 
 
 def _run(source: Path, mode: str, out: Path) -> dict:
