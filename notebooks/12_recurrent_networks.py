@@ -315,10 +315,43 @@ for name, model in forecasters.items():
     print(f"{name:9s} {model.layers[0].count_params():5d} recurrent parameters")
 
 # %% [markdown]
+# Read the numbers with the equations in hand. The SimpleRNN has one block: a kernel of shape
+# (1, 32), a recurrent kernel of shape (32, 32) and a bias of 32, so $32 + 1024 + 32 = 1088$
+# parameters. The LSTM has four such blocks, one for each of $f$, $i$, $o$ and $	ilde c$, hence
+# exactly four times as many. The GRU has three blocks (update gate, reset gate, candidate) plus
+# one extra bias vector per block, because Keras' default `reset_after=True` (the cuDNN-compatible
+# variant) keeps a separate bias for the recurrent part. More parameters per unit is the price of
+# the gates; on this forecasting task the gates buy little, on long-range tasks they are what
+# makes learning possible at all.
+#
+# ### Exercise 3 — concept check: counting LSTM parameters
+#
+# No code, only reasoning. A text model feeds 8-dimensional word embeddings into
+# `keras.layers.LSTM(16)`. How many trainable parameters does that LSTM layer have? Assign the
+# number to `ANSWER` as an integer. (You may check your reasoning against `count_params()` once
+# you have written it down, but work it out from the gate equations first.)
+
+# %% nbgrader={"grade": false, "grade_id": "concept_lstm_parameters", "locked": false, "schema_version": 3, "solution": true, "task": false}
+### BEGIN SOLUTION
+ANSWER = 4 * (8 * 16 + 16 * 16 + 16)  # four blocks: kernel, recurrent kernel, bias
+### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "concept_lstm_parameters_test", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+assert isinstance(ANSWER, (int, np.integer)), "ANSWER must be a whole number of parameters"
+### BEGIN HIDDEN TESTS
+assert ANSWER == 1600, "each of the four gate blocks has 8*16 + 16*16 + 16 parameters"
+### END HIDDEN TESTS
+
+# %% [markdown]
 # ## 5. Text: embeddings + LSTM
 #
 # A sentence becomes a sequence of integer word ids; an `Embedding` layer maps each id to a
-# learnt vector and an LSTM reads the vectors in order.
+# learnt vector and an LSTM reads the vectors in order. An embedding is nothing more than a
+# trainable lookup table of shape (vocabulary, dimension): multiplying a one-hot vector by a
+# weight matrix would give the same result, only far more slowly. Words that play the same role
+# in the task end up with similar vectors because the gradient pushes them the same way: here
+# "great" and "excellent" should meet, and "not" should learn a vector that makes the LSTM flip
+# the sentiment of what follows.
 #
 # **Offline corpus.** We generate movie reviews where order matters: *"the plot was not good but
 # the acting was great"*. The label is the sentiment of the clause **after** "but", flipped by a
@@ -415,6 +448,41 @@ plt.show()
 # words occur but not which clause they belong to. (On IMDB the gap is small, since most reviews
 # can be judged from their words alone; both land in the high 80s.)
 #
+# The interesting point is not the LSTM's accuracy but *why* the bag fails. Averaging the word
+# vectors gives the same summary to "the plot was good but the acting was bad" and "the plot was
+# bad but the acting was good": the same words, in a different order, with opposite labels. No
+# amount of training can separate two inputs that the model maps to the same point. The LSTM
+# reads "but" and can learn to overwrite its memory with the clause that follows; reading "not"
+# it can learn to carry a flag that flips the next adjective. Those are exactly the jobs the
+# input and forget gates are built for.
+#
+# ## Common pitfalls
+#
+# - **Wrong input shape.** Recurrent layers expect (batch, time, features). A univariate series
+#   stored as (batch, time) must get a trailing axis of size 1, as `generate_series` does.
+#   Reshaping (batch, time) to (batch, 1, time) instead runs without error but gives the RNN a
+#   single step with 50 features: no recurrence at all.
+# - **No baseline.** An MSE of 0.005 means nothing on its own. Compute the naive forecast (or the
+#   majority class for text) first; a network that does not beat it has learnt nothing useful,
+#   however smooth its training curve looks.
+# - **Leaking the future.** When the windows are cut from *one* long series (prices, weather),
+#   splitting them at random puts overlapping windows in training and validation, and the
+#   validation score becomes far too optimistic. Split by time: train on the past, validate on the
+#   later part. Here each series is independent, so a random split is honest.
+# - **Stacking recurrent layers without `return_sequences=True`.** Only the last recurrent layer
+#   may return just its final state; the ones below must hand the next layer a whole sequence.
+#   Otherwise Keras stops with an error: the next layer's input has 2 dimensions instead of 3.
+# - **Padding without a mask.** Without `mask_zero=True` the LSTM reads the padding zeros as if
+#   they were words. With the padding at the end, a 50-word IMDB review is followed by 150 steps
+#   of zeros before the final state, and the model forgets the review; the symptom is an accuracy
+#   stuck near chance, or a model that only works on reviews close to the maximum length.
+# - **Exploding gradients.** A loss that suddenly turns into `nan`, often after a good start, is
+#   the other face of the Jacobian product of section 3. Pass `clipnorm=1.0` to the optimiser and
+#   keep the inputs scaled to a few units (large inputs also saturate tanh, which makes gradients
+#   vanish instead).
+# - **Expecting gates to help everywhere.** On short windows the SimpleRNN matches the LSTM, as
+#   section 2 shows. Prefer the gated cells for long sequences, and measure before paying for them.
+#
 # ## What we reached
 #
 # The check compares the LSTM forecaster with the naive forecast on the validation series: the
@@ -427,3 +495,23 @@ RESULT = {"metric": "lstm_mse_over_naive_mse", "value": round(float(ratio), 4),
           "target": 0.6 if FAST else 0.3, "higher_is_better": False}
 print(RESULT)
 assert RESULT["value"] <= RESULT["target"], f"LSTM/naive MSE {RESULT['value']} above {RESULT['target']}"
+
+
+# %% [markdown]
+# ## Further reading
+#
+# - Goodfellow, Bengio & Courville (2016), *Deep Learning*, chapter 10 "Sequence Modeling:
+#   Recurrent and Recursive Nets": unrolling, backpropagation through time, gated cells.
+# - Chollet (2021), *Deep Learning with Python*, 2nd edition, chapter 10 "Deep learning for
+#   timeseries" (naive baselines, recurrent forecasters) and chapter 11 "Deep learning for text".
+# - Bengio, Simard & Frasconi (1994), "Learning long-term dependencies with gradient descent is
+#   difficult", *IEEE Transactions on Neural Networks*: the vanishing-gradient analysis.
+# - Hochreiter & Schmidhuber (1997), "Long short-term memory", *Neural Computation*: the LSTM.
+# - Gers, Schmidhuber & Cummins (2000), "Learning to forget: continual prediction with LSTM": the
+#   forget gate.
+# - Pascanu, Mikolov & Bengio (2013), "On the difficulty of training recurrent neural networks":
+#   exploding and vanishing gradients, gradient clipping.
+# - Cho et al. (2014), "Learning phrase representations using RNN encoder-decoder for statistical
+#   machine translation": the GRU.
+# - Jozefowicz, Zaremba & Sutskever (2015), "An empirical exploration of recurrent network
+#   architectures": why the forget-gate bias should start at 1.
