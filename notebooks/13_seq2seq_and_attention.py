@@ -330,7 +330,9 @@ plt.show()
 
 # %% [markdown]
 # Two things stand out. First, attention learns **much faster**: with the same data, the same
-# optimiser and the same number of epochs it is far ahead after the first epoch already. The plain
+# optimiser and the same number of epochs, both models start alike, then attention pulls away
+# within a few epochs (in FAST mode, after 5 epochs: about 0.98 character accuracy against the
+# plain model's 0.64). The plain
 # decoder must discover a way to pack day, month and year into one vector *and* a way to unpack
 # them in a different order, and the only training signal for the early input characters has to
 # travel back through the whole encoder. With attention, the decoder step that writes the month
