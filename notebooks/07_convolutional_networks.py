@@ -26,7 +26,10 @@
 # - predict the output size from **padding** and **stride**: $\lfloor (n + 2p - k)/s \rfloor + 1$;
 # - explain **max** and **average pooling**;
 # - train a LeNet-style **CNN** on Fashion-MNIST, count its parameters against a dense network,
-#   and look at its learned **filters** and **feature maps**.
+#   and look at its learned **filters** and **feature maps**;
+# - compute the **receptive field** of a stack of layers and verify it with a gradient;
+# - follow the line **AlexNet → VGG → ResNet**: depth, parameter counts, and what each one
+#   changed (ReLU, dropout, 3×3 stacks, batch normalisation, residuals, global average pooling).
 
 # %% [markdown]
 # ## Setup
@@ -44,6 +47,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TensorFlow's start-up
 import keras
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import skimage
 import tensorflow as tf
 from skimage import data as skdata
@@ -446,11 +450,345 @@ plt.show()
 # The first-block maps are still recognisable as the garment, each highlighting edges of one
 # orientation or the bright or dark regions. After the second block the maps are coarser and more
 # abstract: combinations of first-level features, which the dense head turns into a class.
+
+# %% [markdown]
+# ## 8. Receptive fields: how much of the image does a unit see?
+#
+# A unit of the first convolution depends on a 3×3 patch of pixels: its **receptive field** is
+# 3×3. A unit of the second convolution depends on a 3×3 patch of the first layer's *output*, and
+# each of those values on its own 3×3 patch of pixels; neighbouring patches overlap, so together
+# they cover 5×5 pixels. Every layer widens the window, and pooling and strides widen it faster,
+# because after a stride-2 layer one step on the feature map is two pixels in the image. This is
+# how a CNN made only of small local operations ends up with units that respond to a whole collar
+# or a whole shoe: depth buys context.
+#
+# The bookkeeping needs two numbers per layer: the receptive field $r$ (in input pixels, per side)
+# and the **jump** $j$, the distance in input pixels between two neighbouring units of the layer's
+# output. The input itself has $r_0 = 1$, $j_0 = 1$. A layer with kernel (or pooling window) $k$
+# and stride $s$ gives
+#
+# $$r_l = r_{l-1} + (k_l - 1)\, j_{l-1}, \qquad j_l = j_{l-1}\, s_l .$$
+#
+# The kernel adds $k - 1$ neighbours, each $j_{l-1}$ pixels apart; the stride multiplies the
+# spacing of everything that follows. Padding does not appear: it decides where the windows sit
+# and how big the maps are, not how wide each window is. A 1×1 convolution adds nothing to $r$,
+# and a stride applied early costs nothing in weights but multiplies the growth of every later
+# layer, which is why networks for large images start with a strided layer or a pooling layer.
+# Three stacked 3×3 convolutions give $1 + 2 + 2 + 2 = 7$: the same window as one 7×7
+# convolution, a fact we will meet again in VGG.
+
+# %% [markdown]
+# ### Exercise 3 — receptive field of a stack of layers
+#
+# Write `receptive_field(layers)` where `layers` is a list of `(kernel, stride)` pairs, in order
+# from the input, for convolutions and pooling layers alike. Return the pair `(r, j)`: the
+# receptive field of one unit of the last layer and its jump, both in input pixels. An empty list
+# is the input itself, `(1, 1)`.
+
+# %% nbgrader={"grade": false, "grade_id": "ex3_receptive_field", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def receptive_field(layers):
+    """(receptive field, jump) in input pixels after a chain of (kernel, stride) layers."""
+    ### BEGIN SOLUTION
+    r, j = 1, 1
+    for kernel, stride in layers:
+        r += (kernel - 1) * j
+        j *= stride
+    return r, j
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "ex3_receptive_field_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+assert receptive_field([]) == (1, 1)
+assert receptive_field([(3, 1)] * 3) == (7, 1), "three stacked 3x3 convolutions see 7x7"
+assert receptive_field([(2, 2)]) == (2, 2)
+### BEGIN HIDDEN TESTS
+assert receptive_field([(3, 1), (2, 2), (3, 1)]) == (8, 2)
+assert receptive_field([(3, 1), (2, 2), (3, 1), (2, 2)]) == (10, 4)
+_vgg16 = ([(3, 1)] * 2 + [(2, 2)]) * 2 + ([(3, 1)] * 3 + [(2, 2)]) * 3
+assert receptive_field(_vgg16) == (212, 32)
+assert receptive_field([(11, 4), (3, 2), (5, 1), (3, 2), (3, 1), (3, 1), (3, 1), (3, 2)]) == (195, 32)
+assert receptive_field([(7, 2), (3, 2), (1, 1), (3, 1)]) == (19, 4)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# **Checking it empirically.** The receptive field is a statement about dependence: the output
+# unit changes when a pixel inside the window changes and does not change otherwise. Gradients
+# measure exactly that. We take one unit of `block2_relu` (at the centre of the 14×14 map, in
+# the channel most often active there: a ReLU that is off passes no gradient), compute the
+# gradient of its value with respect to the input image with `tf.GradientTape`, and look where the gradient is nonzero. One image is not enough: ReLUs that
+# are off and max-pooling (whose gradient goes only to the largest value of each window) cut some
+# paths for that image, so we take the union over a batch of test images. The formula predicts
+# $r = 8$ for conv 3×3 → pool 2×2 → conv 3×3: layers `[(3, 1), (2, 2), (3, 1)]`.
+
+# %%
+def nonzero_gradient_extent(model, images, row, col):
+    """Gradient of one output unit w.r.t. the images: |grad| averaged over the batch, and the
+    height and width of the region where it is nonzero for at least one image. The unit is the
+    channel at (row, col) that is most often active (a ReLU that is off has zero gradient)."""
+    images = tf.convert_to_tensor(images)
+    channel = int(np.argmax(np.mean(model(images, training=False)[:, row, col, :] > 0, axis=0)))
+    with tf.GradientTape() as tape:
+        tape.watch(images)
+        # the sum of the unit over the batch: each image only affects its own copy of the unit
+        total = tf.reduce_sum(model(images, training=False)[:, row, col, channel])
+    grads = tape.gradient(total, images).numpy()
+    strength = np.abs(grads).sum(axis=-1).mean(axis=0)  # (height, width), summed over colour channels
+    rows, cols = np.nonzero(strength)
+    return strength, (rows.max() - rows.min() + 1, cols.max() - cols.min() + 1)
+
+
+block2_unit = keras.Model(cnn.inputs, cnn.get_layer("block2_relu").output)
+expected_rf, _ = receptive_field([(3, 1), (2, 2), (3, 1)])
+lenet_strength, lenet_extent = nonzero_gradient_extent(block2_unit, x_test[:64], 7, 7)
+print(f"block2_relu unit (7, 7): formula {expected_rf}×{expected_rf}, "
+      f"nonzero gradient over {lenet_extent[0]}×{lenet_extent[1]} pixels")
+assert lenet_extent == (expected_rf, expected_rf)
+
+# %% [markdown]
+# The same test on a deep network: VGG16's convolutional part, built by `keras.applications` with
+# `weights=None` (random weights, no download: we only need the geometry). A unit of
+# `block4_conv3` sits behind ten 3×3 convolutions and three 2×2 poolings; on a 112×112 input its
+# map is 14×14 and we probe the unit at (7, 7). The picture below shows the average gradient
+# magnitude, the **effective** receptive field, for both networks.
+
+# %%
+vgg_features = keras.applications.VGG16(weights=None, include_top=False, input_shape=(112, 112, 3))
+vgg_block4 = keras.Model(vgg_features.inputs, vgg_features.get_layer("block4_conv3").output)
+vgg_layers_to_block4 = [(layer.kernel_size[0], layer.strides[0]) if hasattr(layer, "kernel_size")
+                        else (layer.pool_size[0], layer.strides[0])
+                        for layer in vgg_block4.layers[1:]]  # skip the input layer
+vgg_rf, vgg_jump = receptive_field(vgg_layers_to_block4)
+noise = np.random.default_rng(0).uniform(0, 255, size=(2, 112, 112, 3)).astype("float32")
+vgg_strength, vgg_extent = nonzero_gradient_extent(vgg_block4, noise, 7, 7)
+print(f"VGG16 block4_conv3 unit (7, 7): formula {vgg_rf}×{vgg_rf} (jump {vgg_jump}), "
+      f"nonzero gradient over {vgg_extent[0]}×{vgg_extent[1]} pixels")
+assert vgg_extent == (vgg_rf, vgg_rf)
+
+fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
+for ax, strength, name, r in [(axes[0], lenet_strength, "our CNN, block2_relu", expected_rf),
+                              (axes[1], vgg_strength, "VGG16 (random weights), block4_conv3", vgg_rf)]:
+    rows, cols = np.nonzero(strength)
+    ax.imshow(strength, cmap="magma")
+    ax.add_patch(plt.Rectangle((cols.min() - 0.5, rows.min() - 0.5), r, r, fill=False, ec="cyan", lw=1.5))
+    ax.set(title=f"{name}: theoretical RF {r}×{r}", xlabel="input column (pixel)",
+           ylabel="input row (pixel)")
+fig.suptitle("Mean |gradient| of one unit w.r.t. the input: the effective receptive field")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# The nonzero region is exactly the square the formula predicts (cyan), for the small CNN and for
+# the 13-layer-deep VGG unit. Inside the square the gradient is far from uniform: it is strongest
+# in the centre and fades towards the border. That is the **effective receptive field** (Luo et
+# al., 2016): a central pixel reaches the unit through many paths (every overlapping window that
+# contains it), a border pixel through only a few, so the influence is roughly bell-shaped and
+# covers a fraction of the theoretical square. A network whose theoretical receptive field just
+# matches the size of an object therefore tends to see mostly its centre; architectures make the
+# theoretical field comfortably larger than the objects they must recognise.
+
+# %% [markdown]
+# ## 9. From LeNet to AlexNet, VGG and ResNet
+#
+# Our CNN follows LeNet-5's recipe on 28×28 images. Three ImageNet networks (1.2 million
+# photographs, 1,000 classes, 224×224 pixels) show how the recipe grew between 2012 and 2015:
+#
+# - **AlexNet** (Krizhevsky, Sutskever & Hinton, 2012) won the 2012 ImageNet challenge (ILSVRC)
+#   with a top-5 error of 15.3 %, against 26.2 % for the best entry without a CNN. It is LeNet made
+#   bigger, plus the ingredients that made the size trainable: **ReLU** instead of saturating
+#   tanh (in the paper, a small CNN reached 25 % training error on CIFAR-10 six times
+#   faster with ReLU), **dropout** (0.5) in the two
+#   huge dense layers, data augmentation (random crops and flips), and two GPUs. Its first layer
+#   uses 11×11 kernels with stride 4 to shrink the image fast.
+# - **VGG** (Simonyan & Zisserman, 2015) asked what depth alone buys, and used only **3×3
+#   convolutions** (stride 1, `same` padding) in blocks separated by 2×2 max-pooling, doubling the
+#   channels after each pooling: 16 or 19 weighted layers. Two stacked 3×3 layers see 5×5 pixels,
+#   three see 7×7 (section 8), with fewer weights and more ReLUs than one big kernel.
+# - **ResNet** (He, Zhang, Ren & Sun, 2016) won ILSVRC 2015 (top-5 error 3.57 % with an ensemble).
+#   A plain 34-layer stack had trained *worse* than an 18-layer one, on the training set too: an
+#   optimisation problem, not overfitting. A **residual block** computes $x + F(x)$, so a block
+#   that is not needed can learn $F \approx 0$ and pass its input through, and gradients flow back
+#   through the identity shortcuts. With **batch normalisation** after every convolution, 1×1
+#   "bottleneck" convolutions that shrink the channels before the 3×3 one and expand them after,
+#   and **global average pooling** instead of a big dense head, ResNet-50 is 50 layers deep with
+#   fewer parameters than AlexNet.
+#
+# AlexNet is not in `keras.applications`, so we write a compact single-stream version. The
+# original split layers 2, 4 and 5 between two GPUs (each half saw only half of the previous
+# layer's channels, about 60 million parameters in all) and normalised activations with "local
+# response normalisation", which later work found unnecessary; we leave both out. The paper
+# states a 224×224 input, but 11×11 kernels with stride 4 only tile 227×227 pixels, the size
+# reimplementations use.
+
+# %%
+def alexnet(input_shape=(227, 227, 3), classes=1000):
+    """AlexNet (Krizhevsky et al., 2012), one stream, without local response normalisation."""
+    conv = keras.layers.Conv2D
+    pool = keras.layers.MaxPooling2D
+    return keras.Sequential([
+        keras.Input(shape=input_shape),
+        conv(96, 11, strides=4, activation="relu", name="conv1"),  # 55×55×96
+        pool(3, strides=2, name="pool1"),  # overlapping pooling: 27×27
+        conv(256, 5, padding="same", activation="relu", name="conv2"),
+        pool(3, strides=2, name="pool2"),  # 13×13
+        conv(384, 3, padding="same", activation="relu", name="conv3"),
+        conv(384, 3, padding="same", activation="relu", name="conv4"),
+        conv(256, 3, padding="same", activation="relu", name="conv5"),
+        pool(3, strides=2, name="pool5"),  # 6×6×256 = 9,216 values
+        keras.layers.Flatten(),
+        keras.layers.Dropout(0.5), keras.layers.Dense(4096, activation="relu", name="fc6"),
+        keras.layers.Dropout(0.5), keras.layers.Dense(4096, activation="relu", name="fc7"),
+        keras.layers.Dense(classes, activation="softmax", name="fc8"),
+    ], name="alexnet")
+
+
+def main_path_geometry(model):
+    """(kernel, stride) of the convolutions and poolings on the main path, in order. ResNet's
+    1×1 projection shortcuts (names ending in _0_conv) run beside the main path: skipped."""
+    geometry = []
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Conv2D) and not layer.name.endswith("_0_conv"):
+            geometry.append((layer.kernel_size[0], layer.strides[0]))
+        elif isinstance(layer, (keras.layers.MaxPooling2D, keras.layers.AveragePooling2D)):
+            geometry.append((layer.pool_size[0], layer.strides[0]))
+    return geometry
+
+
+def describe(model, year, input_size):
+    weighted = [layer for layer in model.layers
+                if isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense))]
+    dense_params = sum(layer.count_params() for layer in weighted
+                       if isinstance(layer, keras.layers.Dense))
+    return {"network": model.name, "year": year, "input": f"{input_size}×{input_size}",
+            "Conv2D + Dense layers": len(weighted), "parameters": model.count_params(),
+            "share in dense layers": dense_params / model.count_params(),
+            "receptive field (last conv/pool)": receptive_field(main_path_geometry(model))[0]}
+
+
+family = [(cnn, 1998, 28)]  # our LeNet-style CNN stands in for LeNet-5
+for build, year, size in [(alexnet, 2012, 227), (keras.applications.VGG16, 2014, 224),
+                          (keras.applications.ResNet50, 2015, 224)]:
+    model = build() if build is alexnet else build(weights=None)  # weights=None: no download
+    family.append((model, year, size))
+lineage = pd.DataFrame([describe(*entry) for entry in family]).set_index("network")
+print(lineage.to_string(formatters={"parameters": "{:,}".format,
+                                    "share in dense layers": "{:.0%}".format}))
+
+# %%
+fig, ax = plt.subplots(figsize=(8, 3.8))
+for i, (name, row) in enumerate(lineage.iterrows()):
+    ax.scatter(row["Conv2D + Dense layers"], row["parameters"], s=80, color=f"C{i}")
+    ax.annotate(f"{name} ({row['year']})", (row["Conv2D + Dense layers"], row["parameters"]),
+                textcoords="offset points", xytext=(8, -4))
+ax.set(title="Deeper is not bigger: depth and parameter count of four CNNs",
+       xlabel="weighted layers (Conv2D + Dense)", ylabel="parameters (log scale)", yscale="log",
+       xlim=(0, 75))
+plt.tight_layout()
+plt.show()
+del family, model  # free the ~900 MB of random ImageNet-sized weights
+
+# %% [markdown]
+# Read the table column by column.
+#
+# **Parameters.** AlexNet has about 62 million parameters (60 million in the two-GPU original),
+# VGG16 138 million, ResNet50 25.6 million. Where they sit matters more than how many there are:
+# 94 % of AlexNet's and 89 % of VGG16's parameters are in the dense layers after `Flatten`
+# (VGG16's first dense layer alone maps 7×7×512 = 25,088 values to 4,096 units: 103 million
+# weights), the same imbalance we saw in our small CNN in section 6. ResNet replaces that head
+# with global average pooling, one average per channel, followed by a single 2,048 → 1,000 dense
+# layer: 8 % of its parameters. The convolutions do the work; the head only needs to read it out.
+#
+# **Depth.** The count of weighted layers goes 4, 8, 16, 54. ResNet50 shows 54 because Keras'
+# graph also contains the four 1×1 "projection" convolutions on the shortcuts where the shape
+# changes; the name counts the 49 convolutions and 1 dense layer on the main path. Depth is what
+# changed the most, and each step needed a new tool: ReLU and dropout to train AlexNet's size,
+# careful initialisation for VGG (the 16- and 19-layer models were initialised from shallower
+# trained ones at first), batch normalisation and residual connections for ResNet.
+#
+# **Receptive field.** The last layer's units see 10×10 pixels in our CNN (of 28×28), 195×195 in
+# AlexNet, 212×212 in VGG16 and 483×483 in ResNet50: more than the 224×224 image, so every final
+# unit can take the whole image into account, even if (section 8) it weights the centre of its
+# field most. AlexNet reached a large field with a few big, strided kernels; VGG with many 3×3
+# ones.
+#
+# **Why 3×3 stacks.** With $C$ channels in and out, three 3×3 layers have $3 \cdot 9 C^2 = 27C^2$
+# weights, one 7×7 layer $49C^2$: 45 % fewer for the same 7×7 window, and three ReLUs instead of
+# one, so the stack can compute functions that a single linear filter followed by one ReLU cannot.
+# The price is more sequential layers, and therefore deeper gradients, which is the problem
+# ResNet's shortcuts address.
+
+# %% [markdown]
+# ### Exercise 4 (conceptual) — receptive fields and small kernels
+#
+# Answer by reasoning, without new code.
+#
+# 1. `RF_AFTER_BLOCK2`: the receptive field (pixels per side, an `int`) of one unit of
+#    `block2_pool`, the output of our CNN's second block (conv 3×3, pool 2×2, conv 3×3, pool 2×2).
+# 2. `WHY_3X3`: VGG replaced large kernels by stacks of 3×3 convolutions. Which statement is
+#    true? (one letter)
+#    - a) a stack of three 3×3 layers sees a larger window than one 7×7 layer, which is why it is
+#      more accurate;
+#    - b) it sees the same 7×7 window with fewer weights and more nonlinearities;
+#    - c) it has more weights than one 7×7 layer, but runs faster because the kernels are small;
+#    - d) the two are the same function, since a composition of convolutions is a convolution.
+
+# %% nbgrader={"grade": false, "grade_id": "concept_receptive_fields", "locked": false, "schema_version": 3, "solution": true, "task": false}
+# RF_AFTER_BLOCK2 = ...  # an int
+# WHY_3X3 = ...  # one of "a", "b", "c", "d"
+### BEGIN SOLUTION
+RF_AFTER_BLOCK2 = 10
+WHY_3X3 = "b"
+### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "concept_receptive_fields_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+assert isinstance(RF_AFTER_BLOCK2, int), "RF_AFTER_BLOCK2 is a whole number of pixels"
+assert WHY_3X3 in ("a", "b", "c", "d"), "WHY_3X3 is one letter, a to d"
+### BEGIN HIDDEN TESTS
+assert RF_AFTER_BLOCK2 == 10
+assert WHY_3X3 == "b"
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## Common pitfalls
+#
+# - **A missing channel axis.** `Conv2D` expects `(batch, height, width, channels)`; grey-scale
+#   images loaded as `(n, 28, 28)` need `[..., None]`. The error message mentions `ndim=4`.
+# - **Shrinking the map to nothing.** Every `valid` convolution removes $k - 1$ pixels and every
+#   pooling halves the size: five 2×2 poolings take 28×28 down to nothing (28, 14, 7, 3, 1, 0)
+#   and Keras refuses to build the model. Print `model.summary()` and follow the output shapes.
+# - **Putting the parameters in the wrong place.** A `Flatten` followed by a wide `Dense` layer
+#   holds most of the weights (section 6, and AlexNet's and VGG's heads); if the model is huge or
+#   overfits, look there first and consider `GlobalAveragePooling2D`.
+# - **Trusting the theoretical receptive field.** It is an upper bound: the effective field is
+#   concentrated in its centre (section 8). If objects are larger than the units' fields, or sit at
+#   the border, add depth or pooling rather than hoping.
+# - **Forgetting inference mode.** Dropout and batch normalisation behave differently in training;
+#   gradients or predictions for analysis must be computed with `training=False` (as
+#   `nonzero_gradient_extent` does), or the numbers change from call to call.
+# - **Mixing up `keras.applications` conventions.** `weights="imagenet"` downloads files (it fails
+#   offline; `weights=None` builds the same architecture with random weights), and each family has
+#   its own `preprocess_input` (VGG and ResNet50 expect BGR images with the ImageNet mean
+#   subtracted; MobileNetV2, for example, scales to [-1, 1]). Feeding 0-1 images to a pretrained
+#   VGG silently gives poor predictions.
 #
 # ## What we reached
 #
 # The check: test accuracy of the CNN. The full lesson's target is 0.92 (the recorded full run
 # reached 0.931, against 0.898 for the dense network of notebook 05); FAST mode, 10,000 images and 4 epochs, must pass 0.83.
+#
+# ## Further reading
+#
+# - LeCun, Bottou, Bengio & Haffner (1998), *Gradient-based learning applied to document
+#   recognition*, Proceedings of the IEEE: LeNet-5.
+# - Krizhevsky, Sutskever & Hinton (2012), *ImageNet classification with deep convolutional neural
+#   networks*, NeurIPS: AlexNet.
+# - Simonyan & Zisserman (2015), *Very deep convolutional networks for large-scale image
+#   recognition*, ICLR: VGG.
+# - He, Zhang, Ren & Sun (2016), *Deep residual learning for image recognition*, CVPR: ResNet.
+# - Luo, Li, Urtasun & Zemel (2016), *Understanding the effective receptive field in deep
+#   convolutional neural networks*, NeurIPS.
+# - Dumoulin & Visin (2016), *A guide to convolution arithmetic for deep learning*, arXiv:1603.07285.
+# - Goodfellow, Bengio & Courville (2016), *Deep Learning*, MIT Press, chapter 9 (convolutional
+#   networks).
 
 # %% tags=["check"]
 RESULT = {"metric": "test_accuracy", "value": round(float(test_accuracy), 4),
