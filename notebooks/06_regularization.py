@@ -55,9 +55,10 @@ keras.utils.set_random_seed(42)  # seeds Python, NumPy and TensorFlow at once
 # %% [markdown]
 # ## Parameters
 #
-# `FAST = True` is what the tests and live demos use: fewer images and epochs, about a minute on a
-# laptop CPU. The default is the full lesson (a few minutes on a CPU). The training set is small
-# **on purpose**: that is what makes overfitting easy to see.
+# `FAST = True` is what the tests and live demos use: 1,000 training images, 40 epochs, under a
+# minute on a laptop CPU. The default is the full lesson (a few minutes on a CPU, 2,000 images
+# for 80 epochs). The training set is small **on purpose**: that is what makes overfitting easy to
+# see. `SEED` fixes the initial weights and the order of the batches of every run.
 
 # %% tags=["parameters"]
 FAST = False  # True: small data, short training (tests, live demos)
@@ -66,12 +67,13 @@ N_VAL = 10_000  # validation images, taken from the end of the official training
 EPOCHS = 80  # epochs of every run
 WIDTH = 512  # units of each of the two hidden layers
 BATCH_SIZE = 64
+SEED = 7  # initial weights and batch order, the same for every run
 
 # %%
 if FAST:
-    N_SMALL, N_VAL, EPOCHS, WIDTH = 1_000, 1_000, 15, 256
-print(f"FAST={FAST}: {EPOCHS} epochs on {N_SMALL} training images, {N_VAL} validation images,"
-      f" hidden layers of {WIDTH} units")
+    N_SMALL, N_VAL, EPOCHS, WIDTH, BATCH_SIZE = 1_000, 5_000, 40, 256, 32
+print(f"FAST={FAST}: {EPOCHS} epochs on {N_SMALL} training images (batches of {BATCH_SIZE}),"
+      f" {N_VAL} validation images, hidden layers of {WIDTH} units")
 
 # %% [markdown]
 # ## 1. Data: a small training set
@@ -94,8 +96,13 @@ print("train", x_train.shape, "| validation", x_val.shape)
 # ## 2. Overfitting made visible
 #
 # A dense network with two hidden layers of 512 units (`WIDTH`) has about 670,000 weights, more
-# than 300 per training image. We train it for many epochs and evaluate it on the validation set after each
-# epoch. All the models of this notebook share this architecture; only the regularisation changes.
+# than 300 per training image (FAST: 256 units, about 270,000 weights for 1,000 images). We train
+# it for many epochs and evaluate it on the validation set after each epoch. All the models of
+# this notebook share this architecture, the optimiser, the number of epochs and the seed (so
+# the order of the batches, and the initial weights where the layers match); only the
+# regularisation changes. That is what makes the
+# comparison fair: a regulariser that "wins" because it trained longer, or from a luckier
+# initialisation, would teach us nothing.
 
 # %%
 def make_model(regularizer=None, dropout=0.0, augmentation=None, optimizer=None):
@@ -119,18 +126,21 @@ def make_model(regularizer=None, dropout=0.0, augmentation=None, optimizer=None)
 runs = {}  # name -> (model, history)
 
 
-def train(name, model, callbacks=()):
-    keras.utils.set_random_seed(7)  # the same data order for every run
+def train(name, callbacks=(), **model_options):
+    """Build make_model(**model_options) and train it for at most EPOCHS epochs. Every run starts
+    from the same seed: same initial weights (where the layers match), same order of batches."""
+    keras.utils.set_random_seed(SEED)
+    model = make_model(**model_options)
     history = model.fit(x_train, y_train, epochs=EPOCHS, batch_size=BATCH_SIZE,
-                        validation_data=(x_val, y_val), callbacks=list(callbacks), verbose=0)
+                        validation_data=(x_val, y_val), validation_batch_size=1_000,
+                        callbacks=list(callbacks), verbose=0)
     runs[name] = (model, history.history)
     h = history.history
     print(f"{name:22s} {len(h['loss']):3d} epochs | final training accuracy {h['accuracy'][-1]:.3f}"
-          f" | validation accuracy {h['val_accuracy'][-1]:.3f}")
+          f" | validation accuracy {h['val_accuracy'][-1]:.3f} | validation loss {h['val_loss'][-1]:.3f}")
 
 
-keras.utils.set_random_seed(0)
-train("no regularisation", make_model())
+train("no regularisation")
 
 
 def plot_curves(names, title):
@@ -212,8 +222,8 @@ np.testing.assert_allclose(weight_penalty([_kernel, _kernel], l1=0, l2=1), 2 * n
 ### END HIDDEN TESTS
 
 # %%
-train("L2 (λ = 2e-3)", make_model(regularizer=keras.regularizers.L2(2e-3)))
-train("L1 (λ = 1e-4)", make_model(regularizer=keras.regularizers.L1(1e-4)))
+train("L2 (λ = 2e-3)", regularizer=keras.regularizers.L2(2e-3))
+train("L1 (λ = 1e-4)", regularizer=keras.regularizers.L1(1e-4))
 
 l2_model = runs["L2 (λ = 2e-3)"][0]
 # only the hidden layers carry a penalty; the output layer has none
@@ -302,7 +312,7 @@ ones = np.ones((1, 8), dtype="float32")
 print("training :", layer(ones, training=True).numpy())
 print("inference:", layer(ones, training=False).numpy())
 
-train("dropout 0.5", make_model(dropout=0.5))
+train("dropout 0.5", dropout=0.5)
 plot_curves(["no regularisation", "dropout 0.5"], "Dropout")
 
 # %% [markdown]
@@ -312,12 +322,41 @@ plot_curves(["no regularisation", "dropout 0.5"], "Dropout")
 # was lowest and keep those weights. `EarlyStopping(patience=p)` waits `p` epochs without
 # improvement before stopping (the curve is noisy) and `restore_best_weights=True` rolls back
 # to the best epoch. The number of epochs becomes a hyper-parameter chosen on the validation set.
+#
+# Why is stopping early a *regulariser*, and not just a time saver? Gradient descent starting from
+# small random weights moves them away from zero step by step; the weights a run can reach after
+# $t$ steps of size $\eta$ lie roughly within a ball whose radius grows with $\eta t$. Stopping
+# after few steps therefore limits the size of the weights, much like an L2 penalty does. For a
+# linear model with a quadratic loss this is exact to first order: $t$ steps of gradient descent
+# behave like L2 regularisation with $\lambda \approx 1/(2\eta t)$ (Goodfellow et al., 2016,
+# section 7.8). The model with early stopping below starts from the same weights and sees the same
+# batches as the unregularised one, so until it stops the two runs are the same run (up to
+# floating-point noise): early stopping only decides which of its epochs we keep. In the FAST run
+# the validation loss bottoms out around epoch 12 at about 0.58, while the overfitting run ends at
+# 0.95.
 
 # %%
 stopper = keras.callbacks.EarlyStopping(monitor="val_loss", patience=5, restore_best_weights=True)
-train("early stopping", make_model(), callbacks=[stopper])
-print(f"stopped after {stopper.stopped_epoch + 1 if stopper.stopped_epoch else EPOCHS} epochs;"
-      f" best epoch {stopper.best_epoch + 1}")
+train("early stopping", callbacks=[stopper])
+best_epoch = stopper.best_epoch + 1  # Keras counts epochs from 0
+overfit_loss = runs["no regularisation"][1]["val_loss"]
+print(f"stopped after {len(runs['early stopping'][1]['loss'])} epochs; weights restored from epoch"
+      f" {best_epoch}")
+print(f"validation loss: {overfit_loss[-1]:.3f} after all {EPOCHS} epochs without regularisation,"
+      f" {runs['early stopping'][1]['val_loss'][best_epoch - 1]:.3f} at the restored epoch")
+
+fig, ax = plt.subplots(figsize=(8, 3.5))
+epochs = np.arange(1, EPOCHS + 1)
+ax.plot(epochs, runs["no regularisation"][1]["loss"], "C0--", label="training loss")
+ax.plot(epochs, overfit_loss, "C0", label="validation loss")
+stopped = len(runs["early stopping"][1]["loss"])
+ax.axvspan(best_epoch, stopped, color="C1", alpha=0.2, label=f"patience: {stopped - best_epoch} epochs")
+ax.axvline(best_epoch, color="C1", label=f"restored weights (epoch {best_epoch})")
+ax.set(title="Early stopping: keep the weights of the lowest validation loss", xlabel="epoch",
+       ylabel="cross-entropy", yscale="log")
+ax.legend(fontsize=8)
+plt.tight_layout()
+plt.show()
 
 # %% [markdown]
 # ## 6. Data augmentation
@@ -329,11 +368,16 @@ print(f"stopped after {stopper.stopped_epoch + 1 if stopper.stopped_epoch else E
 # they pass images through unchanged). Vertical flips would be wrong here: shoes are never upside
 # down in this data set. Choosing label-preserving transformations is domain knowledge.
 
+# Our transformations are deliberately mild: a horizontal mirror and shifts of up to 5 % of the
+# image (1.4 pixels) in each direction. A dense network has no built-in tolerance to shifts
+# (section 2 of notebook 07 shows how convolutions get it), so it has to learn from examples that
+# a garment one pixel to the left is the same garment; large shifts and zooms make the training
+# task much harder than the validation task and need many more epochs to pay off.
+
 # %%
 augmentation = keras.Sequential([
     keras.layers.RandomFlip("horizontal"),
-    keras.layers.RandomTranslation(0.1, 0.1, fill_mode="constant"),
-    keras.layers.RandomZoom(0.1, fill_mode="constant"),
+    keras.layers.RandomTranslation(0.05, 0.05, fill_mode="constant"),
 ], name="augmentation")
 
 fig, axes = plt.subplots(3, 6, figsize=(9, 4.8))
@@ -345,17 +389,26 @@ for row, image in zip(axes, x_train[:3]):
         ax.set_title("augmented", fontsize=9)
     for ax in row:
         ax.axis("off")
-fig.suptitle("Data augmentation: random flips, shifts and zooms of the same image")
+fig.suptitle("Data augmentation: random mirror images and shifts of the same image")
 plt.show()
 
 # %%
-train("data augmentation", make_model(augmentation=augmentation))
+train("data augmentation", augmentation=augmentation)
 plot_curves(["no regularisation", "data augmentation"], "Data augmentation")
+augmented_loss = runs["data augmentation"][1]["val_loss"]
+print(f"after {EPOCHS} epochs: validation loss {augmented_loss[-1]:.3f} with augmentation,"
+      f" {overfit_loss[-1]:.3f} without")
 
 # %% [markdown]
-# With augmentation the network never sees the same image twice, so it cannot memorise them: the
-# training accuracy rises much more slowly and stays close to the validation accuracy. It needs
-# more epochs to converge, which is the price of the extra data.
+# With augmentation the network almost never sees exactly the same image twice, so it cannot
+# simply memorise them: the training accuracy rises much more slowly and stays closer to the
+# validation accuracy, and the validation loss does not climb the way it does without
+# regularisation (in the FAST run, 0.63 against 0.94 after 40 epochs). The validation
+# *accuracy*, on the other hand, needs time: the network has to learn a harder task (every
+# garment in many positions) from the same number of steps, so on a short budget it is no better
+# than the unregularised model's, and it overtakes it only when the run is long enough. That is the
+# price of the extra data, and one reason augmentation shines with convolutional networks, whose
+# built-in tolerance to shifts makes the augmented task much easier to learn.
 
 # %% [markdown]
 # ## 7. All remedies side by side
@@ -366,13 +419,16 @@ plot_curves(["no regularisation", "data augmentation"], "Data augmentation")
 # %%
 rows = []
 for name, (model, _) in runs.items():
-    train_acc = model.evaluate(x_train, y_train, verbose=0, batch_size=512)[1]
-    val_acc = model.evaluate(x_val, y_val, verbose=0, batch_size=512)[1]
+    train_acc = model.evaluate(x_train, y_train, verbose=0, batch_size=1_000)[1]
+    val_probabilities = model.predict(x_val, verbose=0, batch_size=1_000)
+    val_acc = np.mean(val_probabilities.argmax(axis=1) == y_val)
+    # cross-entropy alone: Keras' val_loss would include the L1/L2 penalty
+    val_xent = float(np.mean(keras.losses.sparse_categorical_crossentropy(y_val, val_probabilities)))
     rows.append({"method": name, "train accuracy": train_acc, "validation accuracy": val_acc,
-                 "gap": train_acc - val_acc})
-table = pd.DataFrame(rows).set_index("method").round(3)
-print(table.to_string())
-table
+                 "gap": train_acc - val_acc, "validation cross-entropy": val_xent})
+table = pd.DataFrame(rows).set_index("method")
+print(table.round(3).to_string())
+table.round(3)
 
 # %%
 fig, ax = plt.subplots(figsize=(8, 3.5))
@@ -387,13 +443,60 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# The regularised models have smaller gaps than the unregularised one, by an amount that depends
-# on the strength of each method ($\lambda$, the dropout rate, the augmentation ranges: all
-# hyper-parameters tuned on the validation set). Which one wins on validation accuracy depends on
-# the budget: augmentation is the strongest on long runs, early
-# stopping is free, and in practice they are combined (e.g. augmentation + dropout + a small L2
-# penalty + early stopping). Remember the validation set was used to pick the winner: a final,
-# honest number needs a test set that none of these choices has seen.
+# How to read the table. The **gap** column is where regularisation shows first: every
+# regulariser except L1 shrinks it, augmentation and dropout the most (in the FAST run, 0.10 and
+# 0.12 against 0.17 without regularisation). The **validation cross-entropy** column tells the same
+# story more loudly: the unregularised model, trained to near-perfect training accuracy, has
+# become over-confident, and its confident mistakes cost a lot of cross-entropy (0.94 in the FAST
+# run); early stopping, dropout and augmentation all bring it down by a third or more. The
+# **validation accuracy** column moves least, because accuracy only counts which class has the
+# highest probability, not how confident the model is: an over-confident model can keep most of
+# its accuracy. In the FAST run dropout gained about 1.5 points and early stopping about 1; L2
+# with $\lambda = 2 \cdot 10^{-3}$ is slightly too strong at this budget and loses a point.
+#
+# The strength of each method ($\lambda$, the dropout rate, the patience, the augmentation
+# ranges) is a hyper-parameter: too little does nothing, too much underfits. Which method wins
+# depends on the budget: augmentation needs long runs, early stopping is free, and in practice they
+# are combined (e.g. augmentation + dropout + a small weight decay + early stopping). Remember
+# the validation set was used to pick the winner: a final, honest number needs a test set that
+# none of these choices has seen.
+
+# %% [markdown]
+# ### Exercise 3 (conceptual) — reading regularisation
+#
+# Answer by reasoning; no code is needed.
+#
+# 1. `KEPT_VALUE`: during training, a unit outputs 3.0 and the `Dropout(0.25)` layer after it keeps
+#    it. What value does the next layer receive (a float)?
+# 2. `L2_STEP`: plain SGD (no momentum) with learning rate $\eta = 0.1$ and the penalty
+#    $\lambda \sum w^2$ with $\lambda = 0.05$. A weight is $w = 2.0$ and the data loss does not
+#    depend on it. What is the weight after one step (a float)?
+# 3. `SELECTION`: we trained six regularised models and report the best validation accuracy as the
+#    accuracy to expect on new images. Why is that number optimistic? (one letter)
+#    - a) regularised models always overfit the validation set through their penalty;
+#    - b) the validation set was used to choose the winner, so its score includes the luck of that
+#      choice; a test set used once would give an unbiased estimate;
+#    - c) dropout is switched off at inference, so validation accuracy is too high;
+#    - d) it is not optimistic: the validation set was never used for gradient steps.
+
+# %% nbgrader={"grade": false, "grade_id": "concept_reading_regularisation", "locked": false, "schema_version": 3, "solution": true, "task": false}
+# KEPT_VALUE = ...  # a float
+# L2_STEP = ...  # a float
+# SELECTION = ...  # one of "a", "b", "c", "d"
+### BEGIN SOLUTION
+KEPT_VALUE = 4.0  # inverted dropout: 3.0 / (1 - 0.25)
+L2_STEP = 1.98  # w - eta * 2 * lambda * w = 2.0 - 0.1 * 0.1 * 2.0
+SELECTION = "b"
+### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "concept_reading_regularisation_tests", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+assert isinstance(KEPT_VALUE, (int, float)) and isinstance(L2_STEP, (int, float)), "numbers, please"
+assert SELECTION in ("a", "b", "c", "d"), "SELECTION is one letter, a to d"
+### BEGIN HIDDEN TESTS
+assert abs(KEPT_VALUE - 4.0) < 1e-6
+assert abs(L2_STEP - 1.98) < 1e-6
+assert SELECTION == "b"
+### END HIDDEN TESTS
 
 # %% [markdown]
 # ## 8. With Adam, L2 is not weight decay: AdamW
@@ -412,7 +515,7 @@ plt.show()
 # no penalty in the loss:
 
 # %%
-train("AdamW (wd = 2)", make_model(optimizer=keras.optimizers.AdamW(5e-4, weight_decay=2.0)))
+train("AdamW (wd = 2)", optimizer=keras.optimizers.AdamW(5e-4, weight_decay=2.0))
 decay_rows = []
 for name in ["no regularisation", "L2 (λ = 2e-3)", "AdamW (wd = 2)"]:
     model = runs[name][0]
@@ -432,21 +535,65 @@ print(pd.DataFrame(decay_rows).set_index("method").round(4).to_string())
 # with an adaptive optimiser, decoupled weight decay is the one that behaves like the textbook
 # weight decay.
 #
+# ## Common pitfalls
+#
+# - **Comparing runs that differ in more than the regulariser.** A different number of epochs, a
+#   different seed or learning rate can move validation accuracy by as much as the regulariser.
+#   Fix everything else, as `train` does here, and compare at the same budget.
+# - **Reading the penalised loss as the data loss.** Keras' `loss` and `val_loss` include the
+#   L1/L2 penalty (`model.losses`), so a penalised model can look worse on the loss curve while it
+#   classifies better. Compare accuracy, or recompute the cross-entropy alone, as section 7 does.
+# - **Evaluating in training mode.** Dropout and augmentation layers are active only with
+#   `training=True`. Calling `model(x, training=True)` for evaluation, or writing a custom loop
+#   that forgets the flag, gives noisy, too-low scores.
+# - **Forgetting to rescale in a hand-written dropout.** Without the $1/(1 - \text{rate})$ factor
+#   the activations are smaller in training than at inference, and the network's outputs shift
+#   when dropout is switched off.
+# - **Early stopping without `restore_best_weights=True`.** The callback then stops `patience`
+#   epochs *after* the best epoch and keeps the last, already worse, weights.
+# - **Augmentations that change the label.** Vertical flips of shoes, rotating a 6 into a 9, or
+#   crops that cut the object out teach the network something false. Look at augmented samples
+#   before training, as section 6 does.
+# - **Tuning on the test set.** Each choice made by looking at a score (the method, $\lambda$, the
+#   epoch of early stopping) fits that score a little. Choose on a validation set, and report the
+#   test set once at the end.
+# - **Expecting L1 to give exact zeros** with a gradient-based optimiser, or L2 under Adam to be
+#   weight decay (sections 3 and 8).
+#
 # ## What we reached
 #
-# The check: the best regularised model of section 7's table reaches the target validation
-# accuracy (0.80 in the full lesson with 2,000 training images, 0.70 in FAST mode; the recorded
-# runs reached 0.837 and 0.805), and the unregularised model's gap is larger than the best
-# regularised model's.
+# The check: the best regularised model of section 7's table must beat the unregularised model,
+# trained for the same number of epochs from the same initial weights, by a margin in validation
+# accuracy: 0.01 in FAST mode (1,000 training images, 40 epochs; the recorded FAST run gained
+# 0.015 with dropout) and 0.02 in the full lesson. Early stopping and data augmentation must also
+# lower the validation cross-entropy of the overfitting run, and the winner must have a smaller
+# generalisation gap.
+#
+# ## Further reading
+#
+# - Goodfellow, Bengio & Courville (2016), *Deep Learning*, MIT Press, chapter 7 (regularisation
+#   for deep learning; section 7.8 relates early stopping to L2).
+# - Krogh & Hertz (1992), *A simple weight decay can improve generalization*, NeurIPS.
+# - Srivastava, Hinton, Krizhevsky, Sutskever & Salakhutdinov (2014), *Dropout: a simple way to
+#   prevent neural networks from overfitting*, JMLR.
+# - Prechelt (1998), *Early stopping — but when?*, in *Neural Networks: Tricks of the Trade*,
+#   Springer.
+# - Loshchilov & Hutter (2019), *Decoupled weight decay regularization*, ICLR: AdamW.
+# - Shorten & Khoshgoftaar (2019), *A survey on image data augmentation for deep learning*,
+#   Journal of Big Data.
 
 # %% tags=["check"]
 regularised = table.drop(index="no regularisation")
 best = regularised["validation accuracy"].idxmax()
-print(f"best: {best}; gap {table.loc[best, 'gap']:.3f} vs {table.loc['no regularisation', 'gap']:.3f}"
-      " without regularisation")
-RESULT = {"metric": "best_regularised_val_accuracy",
-          "value": round(float(regularised.loc[best, "validation accuracy"]), 4),
-          "target": 0.70 if FAST else 0.80}
+baseline = table.loc["no regularisation"]
+gain = regularised.loc[best, "validation accuracy"] - baseline["validation accuracy"]
+print(f"best: {best}, validation accuracy {regularised.loc[best, 'validation accuracy']:.4f} vs"
+      f" {baseline['validation accuracy']:.4f} without regularisation ({EPOCHS} epochs each)")
+RESULT = {"metric": "regularised_minus_unregularised_val_accuracy", "value": round(float(gain), 4),
+          "target": 0.01 if FAST else 0.02}
 print(RESULT)
-assert RESULT["value"] >= RESULT["target"], f"accuracy {RESULT['value']} below {RESULT['target']}"
-assert table.loc["no regularisation", "gap"] > table.loc[best, "gap"], "regularisation should shrink the gap"
+assert RESULT["value"] >= RESULT["target"], f"gain {RESULT['value']} below {RESULT['target']}"
+for method in ["early stopping", "data augmentation"]:
+    assert table.loc[method, "validation cross-entropy"] < baseline["validation cross-entropy"], (
+        f"{method} should lower the validation loss of the overfitting run")
+assert baseline["gap"] > table.loc[best, "gap"], "regularisation should shrink the gap"
