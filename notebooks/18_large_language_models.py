@@ -653,9 +653,10 @@ plt.show()
 # with a rank $r$ of 4 to 64, much smaller than $d_{in}$ and $d_{out}$. Only $A$ and $B$ are
 # trained: $r\,(d_{in} + d_{out})$ numbers instead of $d_{in} d_{out}$. $B$ starts at zero, so
 # the adapted model starts *exactly* equal to the pretrained one, and training moves it only as
-# far as the task needs. Why should a low-rank update be enough? Hu et al. measured that the
-# weight changes of full fine-tuning have a low "intrinsic rank": adapting to a task mostly
-# re-weights a few directions the pretrained model already represents. After training,
+# far as the task needs. Why should a low-rank update be enough? Hu et al. hypothesised, and
+# their analysis of the learnt updates supports, that the weight change needed to adapt a
+# pretrained model has a low "intrinsic rank": adapting to a task mostly amplifies a few
+# directions the pretrained model already represents. After training,
 # $W + \frac{\alpha}{r}AB$ can be computed once and stored as an ordinary kernel, so there is no
 # extra cost at inference, and one base model can serve many tasks with a few megabytes of
 # adapters each.
