@@ -24,8 +24,11 @@
 #   targeted, using `tf.GradientTape` on the *input* instead of the weights;
 # - plot accuracy against the perturbation budget $\varepsilon$ and look at the perturbed images;
 # - compare with random noise of the same size: the direction matters, not the size;
-# - train a model on adversarial examples (**adversarial training**) and measure what it recovers,
-#   and what a stronger attack still does to it.
+# - attack with **PGD** (projected gradient descent, many small steps from a random start) and
+#   see why a defence must be evaluated with a strong attack, not only with FGSM (**gradient
+#   masking**);
+# - train models on adversarial examples (**adversarial training**): the FGSM recipe of Goodfellow
+#   et al. (2015) and the PGD recipe of Madry et al. (2018), and measure what each really recovers.
 
 # %% [markdown]
 # ## Setup
@@ -53,20 +56,25 @@ keras.utils.set_random_seed(42)  # seeds Python, NumPy and TensorFlow at once
 # %% [markdown]
 # ## Parameters
 #
-# `FAST = True` (tests, live demos) trains on 10,000 images for a few epochs and attacks 1,000
-# test images. The default is the full lesson.
+# `FAST = True` (tests, live demos) trains on 10,000 images for three epochs and attacks 500
+# test images. The default is the full lesson. PGD adversarial training costs
+# `PGD_TRAIN_STEPS + 1` forward-backward passes per batch instead of one, so it dominates the
+# running time.
 
 # %% tags=["parameters"]
 FAST = False  # True: small data, short training (tests, live demos)
 N_TRAIN = 60_000  # training images
 N_TEST = 10_000  # test images attacked
-EPOCHS = 8  # epochs of the standard and of the adversarially trained model
+EPOCHS = 5  # epochs of the standard and of each adversarially trained model
 EPS = 0.1  # perturbation budget of the attacks and of adversarial training (pixels in [0, 1])
+PGD_STEPS = 10  # steps of the PGD attack used for evaluation
+PGD_TRAIN_STEPS = 5  # steps of the PGD attack inside PGD adversarial training
 
 # %%
 if FAST:
-    N_TRAIN, N_TEST, EPOCHS = 10_000, 1_000, 4
-print(f"FAST={FAST}: {N_TRAIN} training images, {EPOCHS} epochs, {N_TEST} attacked, eps={EPS}")
+    N_TRAIN, N_TEST, EPOCHS, PGD_TRAIN_STEPS = 10_000, 500, 3, 3
+print(f"FAST={FAST}: {N_TRAIN} training images, {EPOCHS} epochs, {N_TEST} attacked, eps={EPS}, "
+      f"PGD with {PGD_STEPS} steps (training: {PGD_TRAIN_STEPS})")
 
 # %% [markdown]
 # ## 1. A classifier to attack
@@ -171,12 +179,15 @@ EPSILONS = [0.0, 0.01, 0.02, 0.05, 0.1, 0.15, 0.2]
 
 
 def attacked_accuracy(model, eps, attack="fgsm", batch=500):
+    """Accuracy on the N_TEST test images after the attack ("fgsm", "noise", or "pgd" of section 4)."""
     correct = 0
     rng = np.random.default_rng(0)
     for i in range(0, len(x_test), batch):
         x, y = x_test[i:i + batch], y_test[i:i + batch]
         if attack == "fgsm":
             x = fgsm(model, x, y, eps)
+        elif attack == "pgd":
+            x = pgd(model, x, y, eps)
         else:
             x = np.clip(x + eps * rng.choice([-1.0, 1.0], size=x.shape), 0, 1).astype("float32")
         correct += np.sum(np.argmax(model(x, training=False), axis=1) == y)
@@ -270,11 +281,62 @@ for eps in [0.05, 0.1, 0.2]:
           f" (before: {np.mean(np.argmax(model(x_test[:500]), axis=1) == target_class):.1%})")
 
 # %% [markdown]
-# One step is a weak targeted attack; iterating small steps (below) is much stronger.
+# One step is a weak targeted attack: the loss surface curves, and a single linear step of size
+# $\varepsilon$ overshoots or points the wrong way. Iterating small steps is much stronger, which
+# brings us to the attack every serious evaluation uses.
 #
-# ## 4. A first defence: adversarial training
+# ## 4. A stronger attack: projected gradient descent (PGD)
 #
-# If the model is weak on adversarial inputs, train on them. The recipe we use is the one
+# FGSM assumes that the loss is linear inside the $\varepsilon$-ball, so that one step to its
+# corner is the best move. It is not: networks are piecewise linear with many pieces, and the
+# gradient at $x$ can be a poor guide to the loss a distance $\varepsilon$ away. **PGD** treats the
+# attack as what it is, an optimisation problem: maximise the loss over the ball
+# $\lVert \delta \rVert_\infty \le \varepsilon$. Following Madry et al. (2018):
+#
+# 1. start from a **random point** of the ball, $x^0 = x + \delta_0$ with $\delta_0$ uniform in
+#    $[-\varepsilon, \varepsilon]$ per pixel;
+# 2. take a signed gradient step of a small size $\alpha$ (an FGSM step),
+#    $x^{k+1} = x^k + \alpha\,\mathrm{sign}(\nabla_x L(f(x^k), y))$;
+# 3. **project** back: clip $x^{k+1}$ into $[x - \varepsilon, x + \varepsilon]$ (and into the valid
+#    pixel range $[0, 1]$); repeat from step 2 for $K$ steps.
+#
+# The step size is chosen so that the $K$ steps together could travel the ball more than twice,
+# $\alpha = 2.5\,\varepsilon / K$: the attack can reach any corner and still wander back. The
+# random start matters: at the clean image the gradient can be tiny or misleading (we will see a
+# model trained to make it so), while a random point nearby gives the attack an honest direction.
+# Without the random start and with $\alpha = \varepsilon / K$, this is the *basic iterative method*
+# of Kurakin, Goodfellow & Bengio (2017). Restarting PGD from several random points and keeping
+# the worst case makes it stronger still; we use one start to keep the lesson fast.
+
+# %%
+def pgd(model, x, y, eps, steps=PGD_STEPS, alpha=None, random_start=True):
+    """L-inf PGD (Madry et al., 2018): random start, `steps` FGSM steps of size alpha, projection."""
+    alpha = alpha or 2.5 * eps / steps
+    x0 = tf.convert_to_tensor(x, dtype=tf.float32)
+    x_adv = x0
+    if random_start:
+        x_adv = tf.clip_by_value(x0 + tf.random.uniform(tf.shape(x0), -eps, eps), 0.0, 1.0)
+    for _ in range(steps):
+        x_adv = fgsm(model, x_adv, y, alpha)  # one signed gradient step (clipped to [0, 1])
+        x_adv = tf.clip_by_value(x_adv, x0 - eps, x0 + eps)  # project back into the eps-ball
+    return x_adv
+
+
+tf.random.set_seed(1)
+curve_pgd = [attacked_accuracy(model, e, "pgd") for e in EPSILONS]
+for e, a, p in zip(EPSILONS, curve_fgsm, curve_pgd):
+    print(f"eps={e:.2f}: standard model, FGSM accuracy {a:.3f} | PGD accuracy {p:.3f}")
+
+# %% [markdown]
+# On the undefended model PGD is at least as strong as FGSM at every budget, and the gap grows
+# with $\varepsilon$: the larger the ball, the worse its linear approximation. At
+# $\varepsilon = 0.2$ PGD leaves almost nothing correctly classified. The images that survive
+# FGSM but not PGD were never robust: one step in the sign direction simply missed the nearby
+# region where the model is wrong.
+#
+# ## 5. Two defences: adversarial training with FGSM and with PGD
+#
+# If the model is weak on adversarial inputs, train on them. The first recipe is the one
 # Goodfellow, Shlens & Szegedy (2015) proposed together with FGSM: at every step, attack the
 # batch with FGSM against the *current* weights and minimise a mix of the clean and the
 # adversarial loss, $\alpha\, L(f_\theta(x), y) + (1 - \alpha)\, L(f_\theta(x_{\text{adv}}), y)$,
@@ -285,80 +347,82 @@ for eps in [0.05, 0.1, 0.2]:
 #
 # $$\min_\theta \; \mathbb E_{(x,y)} \Big[ \max_{\lVert \delta \rVert_\infty \le \varepsilon} L(f_\theta(x + \delta), y) \Big],$$
 #
-# and solved the inner maximum with **PGD** (the iterated attack of the next section, from a
-# random start), training on the adversarial examples only. Our FGSM step is a one-step,
-# cheaper and weaker approximation of that inner maximum.
+# and solved the inner maximum with **PGD** from a random start, training on the adversarial
+# examples only. The FGSM step is a one-step, cheaper and weaker approximation of that inner
+# maximum; PGD costs `PGD_TRAIN_STEPS` extra gradient computations per batch. We train both, with
+# the same architecture, data, epochs and $\varepsilon$, and compare them in section 6.
 
 # %%
-keras.utils.set_random_seed(42)
-robust = make_model()
-optimizer = keras.optimizers.Adam()
+def make_adversarial_trainer(net, attack):
+    """A compiled training step: attack the batch against the current weights, then descend."""
+    optimizer = keras.optimizers.Adam()
+
+    @tf.function
+    def train_step(x, y):
+        x_adv = tf.stop_gradient(attack(net, x, y))  # inner maximisation (weights fixed)
+        with tf.GradientTape() as tape:  # outer minimisation
+            if attack is fgsm_attack:  # Goodfellow et al. (2015): half clean, half adversarial
+                loss = 0.5 * loss_fn(y, net(x, training=True)) + 0.5 * loss_fn(y, net(x_adv, training=True))
+            else:  # Madry et al. (2018): adversarial examples only
+                loss = loss_fn(y, net(x_adv, training=True))
+        grads = tape.gradient(loss, net.trainable_variables)
+        optimizer.apply_gradients(zip(grads, net.trainable_variables))
+        return loss
+
+    return train_step
 
 
-@tf.function
-def adversarial_train_step(x, y):
-    with tf.GradientTape() as tape:  # inner maximisation: FGSM against the current weights
-        tape.watch(x)
-        inner_loss = loss_fn(y, robust(x, training=False))
-    x_adv = tf.stop_gradient(tf.clip_by_value(x + EPS * tf.sign(tape.gradient(inner_loss, x)), 0.0, 1.0))
-    with tf.GradientTape() as tape:  # outer minimisation on clean + adversarial images
-        loss = 0.5 * loss_fn(y, robust(x, training=True)) + 0.5 * loss_fn(y, robust(x_adv, training=True))
-    grads = tape.gradient(loss, robust.trainable_variables)
-    optimizer.apply_gradients(zip(grads, robust.trainable_variables))
-    return loss
+def fgsm_attack(net, x, y):
+    return fgsm(net, x, y, EPS)
+
+
+def pgd_attack(net, x, y):
+    return pgd(net, x, y, EPS, steps=PGD_TRAIN_STEPS)
 
 
 dataset = tf.data.Dataset.from_tensor_slices((x_train, y_train)).shuffle(10_000, seed=0).batch(64)
-robust_losses = []
-for epoch in range(EPOCHS):
-    losses = [float(adversarial_train_step(x, y)) for x, y in dataset]
-    robust_losses.append(np.mean(losses))
-    print(f"epoch {epoch + 1}: mean training loss {robust_losses[-1]:.3f}")
-
-robust_clean = float(np.mean(np.argmax(robust.predict(x_test, verbose=0), axis=1) == y_test))
-robust_fgsm = [attacked_accuracy(robust, e) for e in EPSILONS]
-print(f"robust model: clean accuracy {robust_clean:.3f}, FGSM accuracy at eps={EPS}: "
-      f"{attacked_accuracy(robust, EPS):.3f} (standard model: {attacked_accuracy(model, EPS):.3f})")
+defended = {}
+for name, attack in [("FGSM-trained", fgsm_attack), ("PGD-trained", pgd_attack)]:
+    keras.utils.set_random_seed(42)
+    net = make_model()
+    train_step = make_adversarial_trainer(net, attack)
+    for epoch in range(EPOCHS):
+        losses = [float(train_step(x, y)) for x, y in dataset]
+    clean = float(np.mean(np.argmax(net.predict(x_test, verbose=0), axis=1) == y_test))
+    print(f"{name}: last epoch's training loss {np.mean(losses):.3f}, clean test accuracy {clean:.3f}")
+    defended[name] = net
 
 # %% [markdown]
-# ### A stronger attack
+# ## 6. Evaluating a defence: FGSM can make it look robust
 #
-# A defence must be judged against attacks it was **not** trained on. **PGD** (projected gradient
-# descent) takes several small FGSM steps of size $\alpha$ and projects back into the
-# $\varepsilon$-ball after each: a much better search for the worst point. Ours starts from the
-# clean image, like the basic iterative method of Kurakin, Goodfellow & Bengio (2017); Madry et
-# al. (2018) start PGD from a random point of the ball.
+# Now we attack all three models, the standard one and the two defended ones, with both FGSM and
+# PGD over the same range of budgets.
 
 # %%
-def pgd(model, x, y, eps, steps=10, alpha=None):
-    alpha = alpha or 2.5 * eps / steps
-    x0 = tf.convert_to_tensor(x, dtype=tf.float32)
-    x_adv = x0
-    for _ in range(steps):
-        x_adv = fgsm(model, x_adv, y, alpha)
-        x_adv = tf.clip_by_value(x_adv, x0 - eps, x0 + eps)  # project back into the eps-ball
-    return x_adv
+models = {"standard": model, **defended}
+tf.random.set_seed(2)
+curves = {(name, attack): [attacked_accuracy(m, e, attack) for e in EPSILONS]
+          for name, m in models.items() for attack in ("fgsm", "pgd")}
+at_eps = {key: curve[EPSILONS.index(EPS)] for key, curve in curves.items()}
+clean_acc = {name: curve[0] for (name, attack), curve in curves.items() if attack == "fgsm"}
+for name in models:
+    print(f"{name:>13}: clean {clean_acc[name]:.3f} | at eps={EPS}: FGSM {at_eps[name, 'fgsm']:.3f}, "
+          f"PGD {at_eps[name, 'pgd']:.3f}")
 
-
-def pgd_accuracy(model, eps, n=500):
-    adv = pgd(model, x_test[:n], y_test[:n], eps)
-    return float(np.mean(np.argmax(model(adv), axis=1) == y_test[:n]))
-
-
-pgd_scores = {"standard": pgd_accuracy(model, EPS), "adversarially trained": pgd_accuracy(robust, EPS)}
-print("PGD accuracy at eps =", EPS, {k: round(v, 3) for k, v in pgd_scores.items()})
-
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
-axes[0].plot(EPSILONS, curve_fgsm, marker="o", label="standard model")
-axes[0].plot(EPSILONS, robust_fgsm, marker="o", label="adversarially trained")
+fig, axes = plt.subplots(1, 2, figsize=(12, 4))
+for (name, attack), curve in curves.items():
+    color = {"standard": "C0", "FGSM-trained": "C1", "PGD-trained": "C2"}[name]
+    axes[0].plot(EPSILONS, curve, color=color, ls="-" if attack == "pgd" else "--",
+                 marker="o" if attack == "pgd" else "s", label=f"{name}, {attack.upper()}")
 axes[0].axvline(EPS, color="grey", ls=":", label="training eps")
-axes[0].set(title="FGSM accuracy, before and after the defence", xlabel=r"$\varepsilon$", ylabel="accuracy")
-axes[0].legend()
+axes[0].axhline(0.1, color="k", lw=0.8, label="chance")
+axes[0].set(title="Accuracy against the budget: FGSM (dashed) and PGD (solid)",
+            xlabel=r"perturbation budget $\varepsilon$", ylabel="test accuracy")
+axes[0].legend(fontsize=7)
 labels = ["clean", "FGSM", "PGD"]
-std_bar = [clean_accuracy, attacked_accuracy(model, EPS), pgd_scores["standard"]]
-rob_bar = [robust_clean, attacked_accuracy(robust, EPS), pgd_scores["adversarially trained"]]
-axes[1].bar(np.arange(3) - 0.2, std_bar, 0.4, label="standard")
-axes[1].bar(np.arange(3) + 0.2, rob_bar, 0.4, label="adversarially trained")
+for k, name in enumerate(models):
+    axes[1].bar(np.arange(3) + (k - 1) * 0.27, [clean_acc[name], at_eps[name, "fgsm"], at_eps[name, "pgd"]],
+                0.27, label=name)
 axes[1].set_xticks(range(3), labels)
 axes[1].set(title=f"Accuracy at eps = {EPS}", xlabel="test inputs", ylabel="accuracy", ylim=(0, 1))
 axes[1].legend()
@@ -366,25 +430,120 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# Adversarial training buys a lot of robustness for a few points of clean accuracy, the usual
-# trade-off. It also holds up, in part, against PGD, which it never saw; FGSM-only training can
-# however learn to fool FGSM itself (*gradient masking*, Tramèr et al., 2018), which is one
-# reason Madry et al. train against PGD; serious evaluations always use strong, iterative and
-# adaptive attacks. Robustness to one $\varepsilon$ and one norm says
-# nothing about others.
+# INTERPRETATION_PLACEHOLDER
+#
+# ### Gradient masking
+#
+# Why can a model trained against FGSM look robust to FGSM and not be? FGSM only reads the
+# gradient *at the clean image*. Training against FGSM rewards any change of the network that
+# makes that single step useless, and there are two ways to achieve it: become genuinely robust
+# (the loss stays low everywhere in the ball), or bend the loss surface so that the gradient at
+# $x$ points in a useless direction while high-loss points remain a few steps away. The second is
+# much cheaper for the network to learn. Tramèr et al. (2018) showed that FGSM-trained ImageNet
+# models do exactly this: the loss curves sharply near the data points, so a single step from a
+# small random offset, or an attack transferred from another model, beats the white-box FGSM
+# step. This is **gradient masking**: the model does not remove adversarial examples, it hides
+# them from gradient-based attacks that look too locally.
+#
+# Athalye, Carlini & Wagner (2018) found the same illusion across many published defences, under
+# the name **obfuscated gradients**: shattered gradients (non-differentiable or numerically
+# unstable operations, such as input quantisation), stochastic gradients (random transformations
+# of the input), and vanishing or exploding gradients (very deep computations, such as an
+# iterative purification step). Seven of the nine such defences in their study were broken by
+# attacks adapted to them, often to near zero accuracy. Their warning signs are worth
+# memorising, because each one can be checked in a few lines:
+#
+# - an iterative attack (PGD) does **not** do better than a one-step attack (FGSM);
+# - attacks that do not use the model's gradient (transfer from another model, random search) do
+#   better than white-box gradient attacks;
+# - accuracy does not reach zero (or chance) as $\varepsilon$ grows large, although a large enough
+#   perturbation can turn any image into any other;
+# - random noise of the same size hurts more than the "optimal" attack.
+#
+# A Madry-style defence survives these checks better because its training attack is itself a
+# strong optimiser from a random start: gradient masking at the clean image does not help
+# against an attack that does not start there.
+#
+# ### Exercise 3 (conceptual) — reading an evaluation
+#
+# A paper proposes a defence for Fashion-MNIST and reports, at $\varepsilon = 0.1$: clean accuracy
+# 0.86, FGSM accuracy 0.80, PGD (40 steps, random start) accuracy 0.05, and accuracy 0.70 under
+# FGSM examples *transferred* from an undefended model. Which conclusion is best supported?
+#
+# - **a.** The defence is robust: 0.80 under the standard attack is far above the undefended 0.1.
+# - **b.** The defence mostly masks gradients: stronger and transferred attacks should not beat
+#   the one-step white-box attack on a truly robust model, and PGD shows almost no robustness.
+# - **c.** PGD is broken for this model, because a 40-step attack should never be stronger than a
+#   one-step one; the FGSM number is the trustworthy one.
+# - **d.** The defence overfits to $\varepsilon = 0.1$; it would be robust at a smaller budget.
+#
+# Set `ANSWER` to the letter.
+
+# %% nbgrader={"grade": false, "grade_id": "concept_gradient_masking", "locked": false, "schema_version": 3, "solution": true, "task": false}
+ANSWER = None  # one of "a", "b", "c", "d"
+### BEGIN SOLUTION
+ANSWER = "b"
+### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "concept_gradient_masking_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+assert ANSWER in {"a", "b", "c", "d"}, "ANSWER is one letter, a to d"
+### BEGIN HIDDEN TESTS
+assert ANSWER == "b", "PGD at 0.05 is the robustness; FGSM at 0.80 is an artefact of masked gradients"
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## Common pitfalls
+#
+# - **Evaluating a defence with the attack it was trained on.** A model trained against FGSM and
+#   tested with FGSM measures how well it learned to defeat *that attack*, not robustness. Always
+#   report a strong iterative attack (PGD with a random start, several restarts), and ideally an
+#   attack adapted to the defence.
+# - **Forgetting the projection or the clipping.** PGD without the projection onto the
+#   $\varepsilon$-ball quietly attacks with a budget of $K\alpha$ instead of $\varepsilon$; without the
+#   clip to $[0, 1]$ it produces images that are not valid inputs. Check
+#   `np.abs(x_adv - x).max() <= eps` and the pixel range on every attack you write.
+# - **Attacking in the wrong units.** $\varepsilon = 0.1$ means 10 % of the pixel range only if the
+#   pixels are in $[0, 1]$. If the model normalises its inputs (mean/std), put the normalisation
+#   inside the model and attack the raw pixels, or the budget means something else.
+# - **Taking the gradient of the wrong loss.** The model outputs logits here; computing the loss
+#   with `from_logits=False` on logits, or on a softmax that saturates at 0 and 1, gives zero or
+#   meaningless gradients, which looks exactly like robustness.
+# - **Attacking in training mode.** Dropout or batch normalisation in training mode make the
+#   gradient random or batch-dependent; attack the model with `training=False`, as it is deployed.
+# - **Reading robust accuracy at one $\varepsilon$ as a property of the model.** Plot the whole
+#   curve. A defence can be tuned to one budget and one norm ($L_\infty$ here); robustness to
+#   $L_2$ perturbations, rotations or other changes is a separate question.
+# - **Comparing numbers on different test subsets.** The PGD numbers depend on the random start
+#   and on which images are attacked; compare models on the same images, with the same attack
+#   settings.
 #
 # ## What we reached
 #
-# The check: FGSM at $\varepsilon$ = `EPS` must cut the standard model's accuracy sharply, and
-# adversarial training must recover a good part of it. The metric is the FGSM accuracy gained by
-# adversarial training; expect about +0.35 in FAST mode (FGSM accuracy 0.23 -> 0.58) and about
-# +0.65 in the full lesson (the recorded runs: +0.347 and +0.651).
+# EXPECT_PLACEHOLDER
+#
+# ## Further reading
+#
+# - Szegedy et al. (2014), *Intriguing properties of neural networks*, ICLR: the discovery of
+#   adversarial examples.
+# - Goodfellow, Shlens & Szegedy (2015), *Explaining and Harnessing Adversarial Examples*, ICLR:
+#   the linearity explanation, FGSM and FGSM adversarial training.
+# - Kurakin, Goodfellow & Bengio (2017), *Adversarial Examples in the Physical World*, ICLR
+#   workshop: the basic iterative method.
+# - Madry et al. (2018), *Towards Deep Learning Models Resistant to Adversarial Attacks*, ICLR: the
+#   min-max formulation, PGD with random starts, PGD adversarial training.
+# - Tramèr et al. (2018), *Ensemble Adversarial Training: Attacks and Defenses*, ICLR: gradient
+#   masking in FGSM-trained models.
+# - Athalye, Carlini & Wagner (2018), *Obfuscated Gradients Give a False Sense of Security*, ICML:
+#   how defences that mask gradients are broken, and how to evaluate a defence.
+# - Goodfellow, Bengio & Courville (2016), *Deep Learning*, MIT Press, chapter 7, section 7.13
+#   (adversarial training).
 
 # %% tags=["check"]
-std_adv, rob_adv = attacked_accuracy(model, EPS), attacked_accuracy(robust, EPS)
-print(f"standard: clean {clean_accuracy:.3f} -> FGSM {std_adv:.3f} | adversarially trained: FGSM {rob_adv:.3f}")
-RESULT = {"metric": "fgsm_accuracy_gain_from_adversarial_training", "value": round(float(rob_adv - std_adv), 4),
+gain = at_eps["PGD-trained", "pgd"] - at_eps["standard", "pgd"]
+RESULT = {"metric": "pgd_accuracy_gain_from_pgd_adversarial_training", "value": round(float(gain), 4),
           "target": 0.2 if FAST else 0.3}
 print(RESULT)
-assert clean_accuracy - std_adv >= 0.4, "FGSM should cut the standard model's accuracy sharply"
 assert RESULT["value"] >= RESULT["target"], f"gain {RESULT['value']} below {RESULT['target']}"
+assert clean_acc["standard"] - at_eps["standard", "fgsm"] >= 0.4, "FGSM should cut the standard model sharply"
+for name in models:  # sanity: the stronger attack is at least as strong (small slack for sampling noise)
+    assert at_eps[name, "pgd"] <= at_eps[name, "fgsm"] + 0.02, f"{name}: PGD weaker than FGSM?"
