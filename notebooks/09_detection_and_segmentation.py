@@ -347,8 +347,8 @@ plt.show()
 # %% [markdown]
 # The histogram is the honest summary: most boxes land well above the 0.5 line, far from the
 # dashed average-box baseline, which is what a network that ignored the image would reach at
-# best. The few boxes with a low IoU are usually small, faint shapes, where an error of one or
-# two pixels is a large fraction of the box.
+# best. IoU is harsh on small boxes: an error of one pixel on each side of an 8-pixel box already
+# costs a third of its IoU, the same error on a 16-pixel box only a fifth or so.
 #
 # ## 4. Detection: many objects, one grid
 #
@@ -477,8 +477,8 @@ plt.show()
 # early strategy is to say "nothing here" everywhere, and that imbalance between the few object
 # cells and the crowd of background cells is the central difficulty of one-stage detectors (the
 # focal loss of Lin et al., 2017, attacks exactly this). YOLO v1 used squared errors for every
-# term and two boxes per cell; we use the binary and categorical cross-entropies of the later YOLO
-# versions, on logits, which train more smoothly. The network outputs raw logits; the sigmoid of
+# term and two boxes per cell; we use cross-entropies on logits instead, binary for the
+# objectness (as YOLOv3 does) and softmax for the class, which train more smoothly. The network outputs raw logits; the sigmoid of
 # the box channels is taken inside the loss and again in the decoder, so the two agree.
 
 # %%
@@ -525,7 +525,7 @@ det_fit = detector.fit(x_det, y_det, epochs=DET_EPOCHS, batch_size=32, validatio
 # $(\hat{s}_w^2, \hat{s}_h^2)$. Each cell proposes one box of the class it finds most likely, with
 # the score $\sigma(\hat o) \cdot \max_k \hat p_k$: "there is an object here" times "it is this
 # class" (YOLO's class-specific confidence). We keep every box scoring above a **low** threshold
-# (0.01): for measuring average precision, more low-confidence boxes never hurt, as you will
+# (0.01): for measuring average precision, more low-confidence boxes do not hurt, as you will
 # work out in the conceptual question below. For a demo or an application you would pick a higher
 # threshold, trading recall for precision.
 
@@ -661,10 +661,10 @@ print(f"scene {_busiest}: our NMS keeps the same boxes as tf.image.non_max_suppr
 # separately:
 #
 # 1. Pool the detections of that class from *all* test images and sort them by score.
-# 2. Walk down the list. A detection is a **true positive** if its IoU with some true object of
-#    that class in its image is at least 0.5 and that object has not been claimed by a
-#    higher-scoring detection; otherwise it is a **false positive** (a wrong place, a wrong
-#    class, or a duplicate of an object already found).
+# 2. Walk down the list. Each detection looks for the true object of its class, in its image,
+#    that it overlaps most. It is a **true positive** if that IoU is at least 0.5 and the object
+#    has not been claimed by a higher-scoring detection; otherwise it is a **false positive** (a
+#    wrong place, a wrong class, or a duplicate of an object already found).
 # 3. After the $k$ best detections, **precision** is the fraction of them that are true
 #    positives, and **recall** the fraction of all true objects found so far. Plotting one
 #    against the other as $k$ grows gives the **precision-recall curve**.
@@ -673,8 +673,9 @@ print(f"scene {_busiest}: our NMS keeps the same boxes as tf.image.non_max_suppr
 #    its zig-zags); objects never detected cap the recall below 1 and cost area.
 #
 # **mAP** is the mean of the per-class APs. Here $\mathrm{mAP}@0.5$ is exactly the PASCAL VOC
-# metric (all-point interpolation, as VOC uses since 2010); COCO averages the same quantity over
-# IoU thresholds 0.5, 0.55, ..., 0.95, which also rewards precise localisation.
+# metric (all-point interpolation, as VOC uses since 2010). COCO's headline AP averages AP (with a
+# 101-point interpolation) over ten IoU thresholds 0.5, 0.55, ..., 0.95, which also rewards
+# precise localisation; its "AP50" is the quantity we compute.
 
 # %%
 def match_detections(detections, truths, cls, iou_threshold=0.5):
@@ -764,8 +765,8 @@ plt.show()
 
 # %% [markdown]
 # Read the left panel from the top-left corner. The highest-scoring detections are almost all
-# right, so each curve starts at precision 1; as the score drops, false positives (duplicates,
-# confusions between small circles and squares, boxes a little too far off) pull the precision
+# right, so each curve starts near precision 1; as the score drops, false positives (duplicates,
+# confusions between small shapes, boxes a little too far off) pull the precision
 # down while the recall creeps towards the fraction of objects found at all. Where a curve ends
 # on the right is that fraction; the area it encloses is its AP.
 #
@@ -934,6 +935,14 @@ print(f"test mean IoU {test_miou:.3f} | per class: "
       + ", ".join(f"{name} {iou:.2f}" for name, iou in zip(SHAPES, per_class)))
 print(f"pixel accuracy {np.mean(pred_masks == y_seg_test):.3f} "
       f"(all-background would score {np.mean(y_seg_test == 0):.3f})")
+_padded = np.pad(y_seg_test, ((0, 0), (1, 1), (1, 1)), mode="edge")
+_on_border = np.zeros(y_seg_test.shape, dtype=bool)  # a neighbour (3x3) of another class
+for _dy in range(3):
+    for _dx in range(3):
+        _on_border |= _padded[:, _dy:_dy + SIZE, _dx:_dx + SIZE] != y_seg_test
+_wrong = pred_masks != y_seg_test
+print(f"{_on_border.mean():.1%} of the pixels lie on a border between classes, "
+      f"but {np.mean(_on_border[_wrong]):.1%} of the wrong pixels do")
 
 # %%
 fig, ax = plt.subplots(figsize=(5.5, 3.5))
@@ -961,9 +970,10 @@ fig.suptitle("Segmentation of test images: truth (middle) against prediction (bo
 plt.show()
 
 # %% [markdown]
-# The errors concentrate on the borders of the shapes and on the pointed tips of triangles: a
-# one-pixel disagreement along an edge is where nearly all the lost IoU lives, which is why mIoU
-# is a demanding metric for small objects (their area is small compared with their perimeter).
+# The last line printed above locates the errors: pixels on a border between two classes are a
+# minority of the image (about one in seven) but more than half of the mistakes. A one-pixel disagreement along
+# an edge is where most of the lost IoU lives, which is why mIoU is a demanding metric for small
+# objects (their perimeter is large compared with their area).
 #
 # ## 6. When the foreground is tiny: the Dice loss
 #
@@ -989,7 +999,7 @@ plt.show()
 # erratic when the foreground is nearly empty, which is why practice often **adds** it to the
 # cross-entropy (BCE + Dice) rather than replacing it.
 #
-# The experiment: binary masks of a few small, faint shapes (about 1% of the pixels), the same
+# The experiment: binary masks of one or two small, faint shapes (under 2% of the pixels), the same
 # U-Net (with one sigmoid output) trained three times from the *same* initial weights, with BCE,
 # Dice, and BCE + Dice. We track the foreground IoU on the validation images after every epoch.
 
@@ -1053,7 +1063,27 @@ fig.suptitle("Tiny foreground: predicted masks (threshold 0.5) for each loss")
 plt.show()
 
 # %% [markdown]
-# DICE_RESULTS_PLACEHOLDER
+# Compare the curves and the printed numbers. With the cross-entropy alone, the first epoch ends
+# with a foreground IoU of exactly 0: the network has found the cheap answer, "background
+# everywhere", and no pixel crosses the 0.5 threshold, although the loss is falling (the
+# foreground probabilities are creeping up from below). The Dice-trained networks segment
+# from the first epoch on. In FAST mode, with its three short epochs, BCE never gets out of that
+# corner (test IoU 0.00 against 0.59 for Dice and 0.51 for BCE + Dice). In the
+# full lesson it escapes in the second epoch and ends slightly *ahead*: 0.65 against 0.62 for
+# Dice and 0.64 for BCE + Dice.
+#
+# So on this problem the Dice loss does not buy a better final mask; what it changes is the
+# start, and the *balance* between the two kinds of error. The BCE network stays cautious: in
+# the full run it marks 1.45% of the pixels as foreground where the truth has 1.71% (precision
+# 0.86, recall 0.73), while the two Dice-trained networks mark about the right amount (1.6 to
+# 1.7%) and find more of the foreground (recall about 0.76), at some cost in precision. That is
+# the Dice formula at work: a missed foreground pixel and a false alarm cost the same, however
+# large the background. On real medical volumes, where the foreground may be 0.1% rather than 2%
+# and the training budget is tight, the stuck-at-background phase can last much longer; that is
+# why Milletari et al. introduced the loss, and why the sum of cross-entropy and Dice is a
+# common default today (it is the loss of the nnU-Net framework, Isensee et al., 2021): the
+# cross-entropy gives smooth, well-scaled gradients for every pixel, the Dice term keeps the
+# small class from being outvoted.
 #
 # ## Common pitfalls
 #
@@ -1083,11 +1113,19 @@ plt.show()
 # %% [markdown]
 # ## What we reached
 #
-# RESULTS_PLACEHOLDER
+# The grid detector finds nearly every object: in the full lesson its test mAP@0.5 is 0.994 (the
+# precision-recall curves hug the top edge), in FAST mode about 0.81 after six short epochs,
+# while the untrained network and random boxes stay below 0.01. NMS removed the duplicates that
+# neighbouring cells produce (in the full run, precision at score 0.1 rose from 0.95 to 0.995)
+# without changing AP, as the conceptual question predicted. The check asks for an mAP@0.5 of at
+# least 0.6 in FAST mode and 0.95 in the full lesson, and at least 0.3 above the better of the
+# two baselines. It also keeps the guarantees of the simpler models: the U-Net's test mean IoU
+# (0.79 in FAST mode, 0.89 in the full run) above its target, and the box regressor's mean
+# IoU well above the average box.
 
 # %% tags=["check"]
 RESULT = {"metric": "detector_test_map50", "value": round(det_map, 4),
-          "target": 0.5 if FAST else 0.85}
+          "target": 0.6 if FAST else 0.95}
 print(RESULT)
 assert RESULT["value"] >= RESULT["target"], f"mAP@0.5 {RESULT['value']} below {RESULT['target']}"
 assert det_map > baseline_map + 0.3, f"mAP@0.5 {det_map:.3f} is not far above the baselines {baseline_map:.3f}"
@@ -1115,3 +1153,6 @@ assert box_ious.mean() > baseline_iou + 0.1, f"box IoU {box_ious.mean():.3f} is 
 #   segmentation*, MICCAI: the encoder-decoder with skip connections of section 5.
 # - Milletari, Navab & Ahmadi (2016), *V-Net: Fully convolutional neural networks for volumetric
 #   medical image segmentation*, 3DV: the Dice loss of section 6.
+# - Isensee, Jaeger, Kohl, Petersen & Maier-Hein (2021), *nnU-Net: a self-configuring method for
+#   deep learning-based biomedical image segmentation*, Nature Methods: U-Nets with CE + Dice,
+#   configured automatically, as a strong baseline across many medical datasets.
