@@ -502,9 +502,15 @@ plt.show()
 # (1 − sequence accuracy): which fraction of the plain model's errors does attention remove?
 # In FAST mode the plain model has barely started (it gets none of the test dates
 # entirely right) while attention already gets about three quarters of them: a reduction of
-# about 0.78 (the recorded run: 0.775). The copy experiment is checked too: the attentive model must copy the
+# about 0.78 (the recorded run: 0.775). With the full lesson's training the plain model gets
+# most dates right too (0.947 in the recorded run) and attention all of them (1.0), so the
+# reduction reaches 1.0. The copy experiment is checked too: the attentive model must copy the
 # longest strings (the last four lengths) well, and the plain model must do clearly worse on them
-# than on the shortest three, which is the bottleneck the section shows.
+# than on the shortest three, which is the bottleneck the section shows. In the recorded full run
+# the plain model copies strings of up to 5 digits almost perfectly (0.92 or better), half of
+# those with 7 digits, and none from 11 digits on, while attention copies 95 % or more at every
+# length up to 16. In FAST mode (up to 10 digits, less training) the plain model's accuracy is
+# already near zero from 7 digits on; attention stays above 0.9.
 
 # %% tags=["check"]
 error_plain, error_att = 1 - seq_acc["plain"], 1 - seq_acc["attention"]
