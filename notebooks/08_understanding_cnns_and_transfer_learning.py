@@ -54,8 +54,8 @@ keras.utils.set_random_seed(42)  # seeds Python, NumPy and TensorFlow at once
 # %% [markdown]
 # ## Parameters
 #
-# `FAST = True` (tests, live demos) pretrains on a few thousand images and keeps every experiment
-# short. `USE_IMAGENET` switches on the real transfer-learning path with a MobileNetV2 pretrained
+# `FAST = True` (tests, live demos) pretrains on a few thousand images, keeps every experiment
+# short and repeats the transfer experiment with 3 seeds instead of 5. `USE_IMAGENET` switches on the real transfer-learning path with a MobileNetV2 pretrained
 # on ImageNet: it **downloads** the weights (14 MB), so it defaults to `True` only in Colab.
 
 # %% tags=["parameters"]
@@ -65,16 +65,17 @@ N_PRETRAIN = 30_000  # images of the source classes (0-4) used to pretrain the C
 PRETRAIN_EPOCHS = 5
 N_DEEP = 10_000  # images for the plain-versus-residual experiment
 DEEP_EPOCHS = 5
-N_PER_CLASS = 20  # labelled images per new class (5-9) for transfer learning
-FEW_SHOT_EPOCHS = 40
+N_PER_CLASS = 10  # labelled images per new class (5-9) for transfer learning
+FEW_SHOT_EPOCHS = 100  # 50 images: 2 batches per epoch, so 200 steps
+N_SEEDS = 5  # repetitions of the transfer experiment (new labelled sample, new initialisation)
 N_TEST = 5_000  # test images of the new classes
 
 # %%
 if FAST:
     N_PRETRAIN, PRETRAIN_EPOCHS, N_DEEP, DEEP_EPOCHS = 6_000, 3, 3_000, 3
-    FEW_SHOT_EPOCHS, N_TEST = 30, 2_000
+    N_SEEDS, N_TEST = 3, 2_000
 print(f"FAST={FAST}: pretrain {PRETRAIN_EPOCHS} epochs on {N_PRETRAIN} images, "
-      f"{N_PER_CLASS} labels per new class, ImageNet path: {USE_IMAGENET}")
+      f"{N_PER_CLASS} labels per new class, {N_SEEDS} seeds, ImageNet path: {USE_IMAGENET}")
 
 # %% [markdown]
 # ## 1. Data: two groups of classes
@@ -95,13 +96,20 @@ source = y_train < 5
 x_src, y_src = x_train[source][:N_PRETRAIN], y_train[source][:N_PRETRAIN]
 x_src_test, y_src_test = x_test[y_test < 5][:N_TEST], y_test[y_test < 5][:N_TEST]
 
-rng = np.random.default_rng(0)
 x_new_pool, y_new_pool = x_train[~source], y_train[~source] - 5  # labels 0-4 for classes 5-9
-few = np.concatenate([rng.choice(np.flatnonzero(y_new_pool == c), N_PER_CLASS, replace=False)
-                      for c in range(5)])
-x_few, y_few = x_new_pool[few], y_new_pool[few]
 x_new_test, y_new_test = x_test[y_test >= 5][:N_TEST], y_test[y_test >= 5][:N_TEST] - 5
-print(f"source: {len(x_src)} images | target: {len(x_few)} labelled images, {len(x_new_test)} test")
+
+
+def few_shot_sample(seed):
+    """N_PER_CLASS labelled training images of each new class, drawn with the given seed."""
+    rng = np.random.default_rng(seed)
+    few = np.concatenate([rng.choice(np.flatnonzero(y_new_pool == c), N_PER_CLASS, replace=False)
+                          for c in range(5)])
+    return x_new_pool[few], y_new_pool[few]
+
+
+print(f"source: {len(x_src)} images | target: {5 * N_PER_CLASS} labelled images per seed, "
+      f"{len(x_new_test)} test")
 
 # %% [markdown]
 # ## 2. A CNN trained on the source task
@@ -182,6 +190,33 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
+# Why do deeper maps respond to parts rather than edges? Each unit of a deeper layer sees a
+# larger patch of the input, its **receptive field**: a 3×3 convolution on top of a 3×3
+# convolution sees 5×5 pixels, and every 2×2 max-pooling doubles the step between neighbouring
+# units, so the next 3×3 convolution reaches twice as far. Notebook 07 works this out for the
+# AlexNet → VGG → ResNet line, with their parameter counts; here is one question on our CNN.
+#
+# ### Exercise 1 (concept) — how much of the image does one `conv3` unit see?
+#
+# Our CNN is `conv1` (3×3) → `pool1` (2×2, stride 2) → `conv2` (3×3) → `pool2` (2×2, stride 2)
+# → `conv3` (3×3), all convolutions with stride 1. One output unit of `conv3` (before `pool3`)
+# depends on a square patch of the 28×28 input. What is the side of that patch, in pixels?
+# Work it out by hand (padding does not change the answer) and assign the integer to
+# `RECEPTIVE_FIELD`.
+
+# %% nbgrader={"grade": false, "grade_id": "concept_receptive_field", "locked": false, "schema_version": 3, "solution": true, "task": false}
+### BEGIN SOLUTION
+RECEPTIVE_FIELD = 18  # 3, then 4 (pool1, step 2), 8 (conv2), 10 (pool2, step 4), 18 (conv3)
+### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "concept_receptive_field_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+assert isinstance(RECEPTIVE_FIELD, (int, np.integer)), "the side of the patch, as an integer"
+assert 3 <= RECEPTIVE_FIELD <= 28, "between one kernel (3) and the whole image (28)"
+### BEGIN HIDDEN TESTS
+assert RECEPTIVE_FIELD == 18, "each layer adds (kernel - 1) x (step between units of its input)"
+### END HIDDEN TESTS
+
+# %% [markdown]
 # ### 2.3 Saliency: which pixels matter?
 #
 # The simplest explanation of a prediction is the gradient of the class score $s_c$ with respect
@@ -197,7 +232,7 @@ plt.show()
 # before the softmax: `keras.Model(model.inputs, model.get_layer("logits").output)`, the same
 # weights without the last layer.
 #
-# ### Exercise 1 — a saliency map
+# ### Exercise 2 — a saliency map
 #
 # Write `saliency_map(model, image, class_index)`: `image` has shape `(H, W, C)`, and `model`
 # outputs logits. Return a NumPy array of shape `(H, W)` holding $|\partial s_c / \partial x|$
@@ -272,7 +307,7 @@ for col in range(5):
     try:
         axes[1, col].imshow(saliency_map(pretrained_logits, image, col), cmap="hot")
     except NotImplementedError:
-        pass  # Exercise 1 not done yet
+        pass  # Exercise 2 not done yet
     axes[1, col].set_title("saliency", fontsize=9)
     axes[2, col].imshow(image[:, :, 0], cmap="gray_r")
     axes[2, col].imshow(grad_cam(pretrained, image, col), cmap="jet", alpha=0.45)
@@ -286,9 +321,11 @@ plt.show()
 # %% [markdown]
 # ## 3. Residual connections
 #
-# Stacking more layers should never hurt in principle: the extra layers could learn the identity,
-# and the deeper network would then do at least as well as the shallower one. Yet He et al.
-# (2015) found that deeper **plain** networks (20 versus 56 layers on CIFAR-10, 18 versus 34 on
+# Notebook 07 follows the line AlexNet → VGG → ResNet: ever deeper networks, with their parameter
+# counts and receptive fields. This section looks at the one idea that made the last step
+# possible. Stacking more layers should never hurt in principle: the extra layers could learn
+# the identity, and the deeper network would then do at least as well as the shallower one. Yet
+# He et al. (2016a; arXiv 2015) found that deeper **plain** networks (20 versus 56 layers on CIFAR-10, 18 versus 34 on
 # ImageNet) reach a **higher training error**: the **degradation problem**. It is not overfitting,
 # since the error on the *training* set rises. Nor is it the vanishing gradient: their plain
 # networks used batch normalisation, which keeps the forward signals and the backward gradients
@@ -296,15 +333,15 @@ plt.show()
 # are harder to *optimise*: He et al. suggest that the solver struggles even to approximate the
 # identity with a stack of non-linear layers.
 #
-# A **residual block** (He et al., 2015) learns a correction $F(x)$ and adds the input back:
+# A **residual block** (He et al., 2016a) learns a correction $F(x)$ and adds the input back:
 # $y = \mathrm{ReLU}\big(x + F(x)\big)$. To pass its input on unchanged, a block only has to push
 # $F$ towards 0, which is easy. The sum also gives the gradient a direct path around $F$:
 # $\partial (x + F(x)) / \partial x = I + \partial F/\partial x$. (The ReLU after the addition,
 # as in the original ResNet, still gates that path; the "pre-activation" ResNet of He et al.,
-# 2016, moves it into $F$ so that the shortcut is an exact identity.) When the number of channels
+# 2016b, moves it into $F$ so that the shortcut is an exact identity.) When the number of channels
 # changes, the skip uses a 1×1 convolution (a *projection*) so that the shapes match.
 #
-# ### Exercise 2 — a residual block with the functional API
+# ### Exercise 3 — a residual block with the functional API
 #
 # Write `residual_block(x, filters, skip=True)` taking a 4-D Keras tensor `x`:
 # `F(x)` = `Conv2D(filters, 3, padding="same", activation="relu")` then
@@ -427,47 +464,113 @@ plt.show()
 #    **low learning rate** (here $10^{-4}$), so the pretrained features are adjusted, not wiped.
 #
 # The baseline is the *same architecture* trained from random weights on the same few labels.
+#
+# With 10 labelled images per class, one run proves little: another draw of the 50 images, or
+# another random initialisation, can move the accuracy by several points. So we repeat the whole
+# experiment with `N_SEEDS` seeds. Each seed draws a new labelled sample and new initial
+# weights, and trains all three strategies on **that same sample**. The comparison is then
+# *paired*: for each seed we take the difference "fine-tuned minus scratch", so a lucky or an
+# unlucky sample affects both sides and cancels out of the difference. We report the mean of
+# the differences, their standard deviation $s$ and the **standard error** of the mean,
+# $s / \sqrt{n}$ for $n$ seeds. The mean gain counts as real when it lies more than two standard
+# errors above zero.
 
 # %%
-def few_shot_fit(model, lr, epochs):
+def few_shot_fit(model, x, y, lr, epochs):
+    """Train on the labelled images (x, y), return the test accuracy on the new classes."""
     model.compile(optimizer=keras.optimizers.Adam(lr), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])
-    model.fit(x_few, y_few, epochs=epochs, batch_size=32, verbose=0)
+    model.fit(x, y, epochs=epochs, batch_size=32, verbose=0)
     return model.evaluate(x_new_test, y_new_test, verbose=0)[1]
 
 
-keras.utils.set_random_seed(2)
-scratch_accuracy = few_shot_fit(make_cnn(5, "scratch"), 1e-3, FEW_SHOT_EPOCHS)
+def pretrained_backbone():
+    """A *copy* of the pretrained convolutions: fine-tuning it leaves `pretrained` untouched."""
+    view = keras.Model(pretrained.input, pretrained.get_layer("conv_features").output)
+    backbone = keras.models.clone_model(view)
+    backbone.set_weights(view.get_weights())
+    return backbone
 
-backbone = keras.Model(pretrained.input, pretrained.get_layer("conv_features").output,
-                       name="backbone")
-backbone.trainable = False  # freeze: the few labels only train the new head
-inputs = keras.Input(shape=(28, 28, 1))
-features = backbone(inputs, training=False)
-hidden = keras.layers.Dense(128, activation="relu")(features)
-transfer = keras.Model(inputs, keras.layers.Dense(5, activation="softmax")(hidden), name="transfer")
-frozen_accuracy = few_shot_fit(transfer, 1e-3, FEW_SHOT_EPOCHS)
-print(f"trainable weights with a frozen backbone: "
-      f"{sum(int(np.prod(w.shape)) for w in transfer.trainable_weights)} "
-      f"of {transfer.count_params()}")
 
-backbone.trainable = True  # fine-tune: recompile so that the change takes effect
-finetuned_accuracy = few_shot_fit(transfer, 1e-4, FEW_SHOT_EPOCHS // 3)
+def transfer_experiment(seed):
+    """Scratch, frozen backbone and fine-tuned, all on the same labelled sample."""
+    x_few, y_few = few_shot_sample(seed)
+    keras.utils.set_random_seed(seed)  # the scratch CNN's and the new head's initial weights
+    scratch = few_shot_fit(make_cnn(5, "scratch"), x_few, y_few, 1e-3, FEW_SHOT_EPOCHS)
 
-accuracies = {"from scratch": scratch_accuracy, "frozen backbone": frozen_accuracy,
-              "fine-tuned": finetuned_accuracy}
-for name, acc in accuracies.items():
-    print(f"{name:16s} test accuracy on classes 5-9: {acc:.3f}")
+    backbone = pretrained_backbone()
+    backbone.trainable = False  # freeze: the few labels only train the new head
+    inputs = keras.Input(shape=(28, 28, 1))
+    hidden = keras.layers.Dense(128, activation="relu")(backbone(inputs, training=False))
+    transfer = keras.Model(inputs, keras.layers.Dense(5, activation="softmax")(hidden),
+                           name="transfer")
+    frozen = few_shot_fit(transfer, x_few, y_few, 1e-3, FEW_SHOT_EPOCHS)
+    trainable = sum(int(np.prod(w.shape)) for w in transfer.trainable_weights)
+
+    backbone.trainable = True  # fine-tune: recompile (few_shot_fit does) so that it takes effect
+    finetuned = few_shot_fit(transfer, x_few, y_few, 1e-4, FEW_SHOT_EPOCHS // 5)
+    return {"from scratch": scratch, "frozen backbone": frozen, "fine-tuned": finetuned,
+            "trainable": trainable, "total": transfer.count_params()}
+
+
+SEEDS = list(range(N_SEEDS))
+runs = []
+for seed in SEEDS:
+    runs.append(transfer_experiment(seed))
+    r = runs[-1]
+    print(f"seed {seed}: scratch {r['from scratch']:.3f} | frozen {r['frozen backbone']:.3f} | "
+          f"fine-tuned {r['fine-tuned']:.3f} | gain {r['fine-tuned'] - r['from scratch']:+.3f}")
+print(f"trainable weights with a frozen backbone: {runs[0]['trainable']} of {runs[0]['total']}")
+
+STRATEGIES = ["from scratch", "frozen backbone", "fine-tuned"]
+accuracies = {name: np.array([r[name] for r in runs]) for name in STRATEGIES}
+gains = accuracies["fine-tuned"] - accuracies["from scratch"]  # paired: same sample, same seed
+gain_mean, gain_std = float(gains.mean()), float(gains.std(ddof=1))
+gain_se = gain_std / np.sqrt(len(gains))  # standard error of the mean gain
+for name in STRATEGIES:
+    print(f"{name:16s} test accuracy on classes 5-9: {accuracies[name].mean():.3f} "
+          f"± {accuracies[name].std(ddof=1):.3f} (mean ± std over {N_SEEDS} seeds)")
+print(f"transfer (fine-tuned) minus scratch: per seed {np.round(gains, 3).tolist()}, "
+      f"mean {gain_mean:+.3f}, std {gain_std:.3f}, standard error {gain_se:.3f}")
 
 # %%
-fig, ax = plt.subplots(figsize=(6, 3.5))
-bars = ax.bar(list(accuracies), list(accuracies.values()), color=["C7", "C0", "C2"])
-ax.bar_label(bars, fmt="%.3f")
-ax.set(title=f"Classes 5-9 with {N_PER_CLASS} labels per class", xlabel="training strategy",
-       ylabel="test accuracy", ylim=(0, 1))
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+means = [accuracies[name].mean() for name in STRATEGIES]
+stds = [accuracies[name].std(ddof=1) for name in STRATEGIES]
+bars = axes[0].bar(STRATEGIES, means, yerr=stds, capsize=4, color=["C7", "C0", "C2"], alpha=0.8)
+axes[0].bar_label(bars, fmt="%.3f", label_type="center")
+for k, name in enumerate(STRATEGIES):
+    axes[0].plot(np.full(N_SEEDS, k), accuracies[name], "k.", ms=5)
+axes[0].set(title=f"Classes 5-9, {N_PER_CLASS} labels per class ({N_SEEDS} seeds)",
+            xlabel="training strategy", ylabel="test accuracy", ylim=(0.5, 1))
+axes[1].bar([str(s) for s in SEEDS], gains, color="C2")
+axes[1].axhline(gain_mean, color="k", ls="--", label=f"mean {gain_mean:+.3f}")
+axes[1].axhspan(gain_mean - 2 * gain_se, gain_mean + 2 * gain_se, color="k", alpha=0.1,
+                label="mean ± 2 standard errors")
+axes[1].axhline(0, color="k", lw=0.8)
+axes[1].set(title="Paired gain: fine-tuned minus scratch, same labelled images",
+            xlabel="seed", ylabel="accuracy gain")
+axes[1].legend(fontsize=8)
+plt.tight_layout()
 plt.show()
 
 # %% [markdown]
+# Read the left panel by its spread as much as by its bars. The scratch CNN's accuracy moves a
+# lot from seed to seed (recorded in FAST mode: 0.79 to 0.85), because 50 images are a poor
+# basis for learning 50,000 weights: which images were drawn, and where the weights started,
+# decide a lot. The transferred models vary less (0.86 to 0.89). Their features were fixed by
+# thousands of images of *other* classes, and the 50 new labels only have to place a boundary
+# between them. Lower variance is a benefit of transfer in its own right: the result depends less
+# on luck.
+#
+# Fine-tuning adds little on top of the frozen backbone here (in FAST mode both average 0.881).
+# With 50 labelled images there is not much signal to adjust 14,000 convolution weights, and the
+# low learning rate keeps them close to where pretraining left them. Fine-tuning pays off when the
+# target data set is larger or further from the source. We still check the fine-tuned model, the
+# end of the recipe, chosen before looking at the results. Taking the better of "frozen" and
+# "fine-tuned" *after* seeing their test accuracies would bias the gain upwards: that is
+# selecting on the test set.
+#
 # ### The real thing: an ImageNet backbone (Colab)
 #
 # In practice the backbone is a large network pretrained on ImageNet (1.3 M photos, 1000 classes)
@@ -493,9 +596,10 @@ def imagenet_transfer(weights="imagenet"):
 
 if USE_IMAGENET:  # needs internet: downloads the MobileNetV2 ImageNet weights
     mobilenet, mobilenet_base = imagenet_transfer("imagenet")
-    print(f"ImageNet features + new head: {few_shot_fit(mobilenet, 1e-3, 20):.3f}")
+    x_few, y_few = few_shot_sample(0)
+    print(f"ImageNet features + new head: {few_shot_fit(mobilenet, x_few, y_few, 1e-3, 20):.3f}")
     mobilenet_base.trainable = True
-    print(f"after fine-tuning:            {few_shot_fit(mobilenet, 1e-5, 5):.3f}")
+    print(f"after fine-tuning:            {few_shot_fit(mobilenet, x_few, y_few, 1e-5, 5):.3f}")
 else:
     print("USE_IMAGENET is False: skipping the download. Architecture with weights=None:")
     _, mobilenet_base = imagenet_transfer(None)
@@ -503,19 +607,82 @@ else:
           f"{mobilenet_base.count_params():,} parameters")
 
 # %% [markdown]
+# ## Common pitfalls
+#
+# - **One run is an anecdote.** With 50 labelled images, which 50 you drew and how the weights
+#   started move the accuracy by several points (look at the spread of the black dots above).
+#   A single "transfer beats scratch by 0.03" can be luck. Repeat with several seeds, compare the
+#   two methods on the **same** labelled sample (a paired comparison: the sample's difficulty
+#   cancels out), and report the mean gain with its spread. That is what the check does.
+# - **Fine-tuning too early or too fast.** If you unfreeze the backbone while the new head is
+#   still random, the head's large, meaningless gradients flow into the pretrained filters and
+#   wreck them. Train the head first with the backbone frozen, then unfreeze with a learning rate
+#   10 to 100 times lower.
+# - **Changing `trainable` without recompiling.** Keras fixes which weights to train when the
+#   model is compiled (its transfer-learning guide says so). Set `trainable`, then call `compile`
+#   again, as our `few_shot_fit` does; otherwise the change may not be taken into account.
+# - **Batch normalisation during fine-tuning.** Calling a pretrained backbone with
+#   `training=True` on a few small batches replaces its running mean and variance by noisy
+#   estimates and can ruin its features. Call it with `training=False`, as the MobileNetV2 cell
+#   does; the BatchNorm layers then keep their statistics even when their weights are unfrozen.
+# - **Shared layers are shared weights.** `keras.Model(pretrained.input, ...)` does not copy
+#   anything: fine-tuning it also changes `pretrained`. We clone the backbone for every seed, so
+#   each run starts from the same pretrained weights.
+# - **The wrong preprocessing for a pretrained network.** MobileNetV2 expects pixels in
+#   $[-1, 1]$, other `keras.applications` models expect other scalings or channel orders. Use
+#   the model's own `preprocess_input` (or its documented scaling); a mismatch does not raise an
+#   error, it only gives worse features.
+# - **Saliency from the probability.** The gradient of the softmax output vanishes when the model
+#   is confident and mixes in the other classes; use the logit. And a saliency map is not proof:
+#   some popular maps barely change when the weights are randomised (Adebayo et al., 2018), so
+#   compare with a model that should *not* produce the same map before trusting one.
+# - **Grad-CAM on the wrong layer.** It needs a layer with a spatial layout (height × width ×
+#   channels): the last convolution, not the flattened features or a dense layer, and not a
+#   layer so early that its maps only detect edges.
+#
+# %% [markdown]
 # ## What we reached
 #
 # With the same architecture and the same `N_PER_CLASS` labels per class, starting from features
-# learned on *other* classes beats starting from random weights. The check measures the gain in
-# test accuracy of the best transfer variant over training from scratch. Expect about +0.03
-# (the recorded runs: +0.027 in FAST mode, +0.033 in the full lesson); with an ImageNet backbone
-# on real photos the gap is usually much larger.
+# learned on *other* classes beats starting from random weights. The check's value is the mean,
+# over the seeds, of the fine-tuned model's test accuracy minus the scratch model's, each pair
+# trained on the same labelled sample. It must be at least 0.02 in FAST mode (3 seeds) and 0.03 in
+# the full lesson (5 seeds), and it must lie more than two standard errors above 0: a gain
+# within the seed noise would not count. The recorded runs: +0.054 in FAST mode (per seed
+# +0.075, +0.048, +0.040; standard deviation 0.018, so mean minus two standard errors +0.033)
+# and XXFULL in the full lesson. With an ImageNet backbone on real photos the gap is usually much
+# larger.
+#
+# ## Further reading
+#
+# - Zeiler & Fergus (2014), *Visualizing and understanding convolutional networks*, ECCV: what
+#   the filters and feature maps of each layer respond to.
+# - Simonyan, Vedaldi & Zisserman (2014), *Deep inside convolutional networks: visualising image
+#   classification models and saliency maps*, ICLR workshop: the gradient saliency map.
+# - Selvaraju, Cogswell, Das, Vedantam, Parikh & Batra (2017), *Grad-CAM: visual explanations
+#   from deep networks via gradient-based localization*, ICCV.
+# - Adebayo, Gilmer, Muelly, Goodfellow, Hardt & Kim (2018), *Sanity checks for saliency maps*,
+#   NeurIPS.
+# - He, Zhang, Ren & Sun (2016a), *Deep residual learning for image recognition*, CVPR: the
+#   degradation problem and residual blocks.
+# - He, Zhang, Ren & Sun (2016b), *Identity mappings in deep residual networks*, ECCV: the
+#   pre-activation block.
+# - Yosinski, Clune, Bengio & Lipson (2014), *How transferable are features in deep neural
+#   networks?*, NeurIPS: which layers transfer, and how far apart the tasks can be.
+# - Goodfellow, Bengio & Courville (2016), *Deep Learning*, MIT Press, chapter 9 (convolutional
+#   networks) and section 15.2 (transfer learning and domain adaptation).
+# - Chollet (2021), *Deep Learning with Python*, 2nd edition, chapter 8 (pretrained models,
+#   feature extraction and fine-tuning) and chapter 9 (residual connections, interpreting what
+#   convnets learn, Grad-CAM).
 
 # %% tags=["check"]
-transfer_gain = max(frozen_accuracy, finetuned_accuracy) - scratch_accuracy
-RESULT = {"metric": "transfer_minus_scratch_accuracy", "value": round(float(transfer_gain), 4),
-          "target": 0.005}
+target = 0.02 if FAST else 0.03
+RESULT = {"metric": "transfer_minus_scratch_accuracy", "value": round(gain_mean, 4),
+          "target": target}
 print(RESULT)
+print(f"per seed {np.round(gains, 3).tolist()}, std {gain_std:.3f}, "
+      f"mean - 2 standard errors {gain_mean - 2 * gain_se:+.3f}")
 assert RESULT["value"] >= RESULT["target"], (
-    f"transfer ({max(frozen_accuracy, finetuned_accuracy):.3f}) did not beat scratch "
-    f"({scratch_accuracy:.3f}) by {RESULT['target']}")
+    f"transfer beat scratch by {gain_mean:+.3f} on average, less than {target}")
+assert gain_mean - 2 * gain_se > 0, (
+    f"the mean gain {gain_mean:+.3f} is within 2 standard errors ({gain_se:.3f}) of zero: noise")

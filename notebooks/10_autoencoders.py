@@ -45,6 +45,7 @@ import keras
 import matplotlib.pyplot as plt
 import numpy as np
 import tensorflow as tf
+from sklearn.decomposition import PCA
 
 IN_COLAB = "google.colab" in sys.modules
 print(f"Python {sys.version.split()[0]} | TensorFlow {tf.__version__} | Keras {keras.__version__}"
@@ -60,15 +61,17 @@ keras.utils.set_random_seed(42)  # seeds Python, NumPy and TensorFlow at once
 # %% tags=["parameters"]
 FAST = False  # True: small data, short training (tests, live demos)
 N_TRAIN = 60_000  # training images
-EPOCHS = 10  # epochs for each autoencoder
+EPOCHS = 10  # epochs for the dense and the convolutional autoencoder
+DENOISE_EPOCHS = 10  # epochs for the denoising autoencoder
 VAE_EPOCHS = 20
 CODE_SIZE = 32  # bottleneck width of the dense and convolutional autoencoders
 NOISE_STD = 0.3  # standard deviation of the noise for the denoising autoencoder
 
 # %%
 if FAST:
-    N_TRAIN, EPOCHS, VAE_EPOCHS = 5_000, 3, 5
-print(f"FAST={FAST}: {EPOCHS} epochs per autoencoder ({VAE_EPOCHS} for the VAE) on {N_TRAIN} images")
+    N_TRAIN, EPOCHS, DENOISE_EPOCHS, VAE_EPOCHS = 8_000, 6, 2, 2
+print(f"FAST={FAST}: {EPOCHS} epochs per autoencoder ({DENOISE_EPOCHS} for the denoiser, "
+      f"{VAE_EPOCHS} for the VAE) on {N_TRAIN} images")
 
 # %% [markdown]
 # ## 1. Data
@@ -180,24 +183,97 @@ conv_fit = conv_ae.fit(x_train, x_train, epochs=EPOCHS, batch_size=64,
 conv_mse = conv_ae.evaluate(x_test, x_test, verbose=0)
 print(f"test MSE: untrained {initial_mse:.4f} -> dense AE {dense_mse:.4f}, conv AE {conv_mse:.4f}")
 
+# %% [markdown]
+# ### 3.1 The baseline to beat: PCA with the same code size
+#
+# A low test MSE means little on its own. The question that matters is whether the network found
+# something a classical method would not. The classical method here is **principal component
+# analysis** (PCA). It keeps the `CODE_SIZE` directions along which the training images vary
+# most, and codes an image by its coordinates along them: $z = W^\top (x - \bar x)$. It decodes
+# by going back, $\hat x = \bar x + W z$, where the columns of $W$ are the top principal
+# directions. Among all *linear* encoders and decoders with a code of this size, PCA has the
+# smallest squared reconstruction error on the training set (the Eckart-Young theorem). So the
+# comparison is fair: same data, same code size, same error measure. Only the non-linearity
+# differs.
+#
+# It also tells us what the autoencoder can gain. A **linear** autoencoder trained with the
+# squared error can at best find the same subspace as PCA (Baldi & Hornik, 1989): the
+# encoder's and decoder's weights can differ from PCA's, but the reconstructions cannot be
+# better. Everything the network gains over PCA comes from the ReLUs. The images lie near a
+# curved surface (a *manifold*) in the 784-dimensional pixel space, and a non-linear decoder can
+# follow the bends that a flat subspace has to cut across. `sklearn.decomposition.PCA` fits
+# on the flattened training images, and `inverse_transform` decodes.
+
+# %%
+pca = PCA(n_components=CODE_SIZE, svd_solver="randomized", random_state=0)
+pca.fit(x_train.reshape(len(x_train), -1))
+pca_test = pca.inverse_transform(pca.transform(x_test.reshape(len(x_test), -1)))
+pca_test = np.clip(pca_test, 0, 1).reshape(x_test.shape)  # pixels live in [0, 1], like the AE's
+pca_mse = float(np.mean((pca_test - x_test) ** 2))
+print(f"{CODE_SIZE} principal components keep {pca.explained_variance_ratio_.sum():.1%} of the "
+      f"pixel variance")
+print(f"test MSE with a {CODE_SIZE}-number code: PCA {pca_mse:.4f} | dense AE {dense_mse:.4f} | "
+      f"conv AE {conv_mse:.4f} (conv AE / PCA = {conv_mse / pca_mse:.2f})")
+
 # %%
 fig, ax = plt.subplots(figsize=(6, 3.5))
-for name, fit in (("dense", dense_fit), ("convolutional", conv_fit)):
+for name, fit in (("dense AE", dense_fit), ("convolutional AE", conv_fit)):
     ax.plot(range(1, EPOCHS + 1), fit.history["val_loss"], marker="o", label=name)
+ax.axhline(pca_mse, color="C3", ls=":", label=f"PCA, {CODE_SIZE} components")
 ax.axhline(baseline_mse, color="k", ls="--", label="mean image")
 ax.set(title=f"Reconstruction error with a {CODE_SIZE}-number code", xlabel="epoch",
        ylabel="test MSE per pixel", yscale="log")
 ax.legend()
 plt.show()
 
-show_rows([x_test, dense_ae.predict(x_test[:8], verbose=0), conv_ae.predict(x_test[:8], verbose=0)],
-          ["original", "dense AE", "conv AE"],
+show_rows([x_test, pca_test, dense_ae.predict(x_test[:8], verbose=0),
+           conv_ae.predict(x_test[:8], verbose=0)],
+          ["original", "PCA", "dense AE", "conv AE"],
           f"Reconstructions through a {CODE_SIZE}-number bottleneck ({784 / CODE_SIZE:.0f}x smaller)")
 
 # %% [markdown]
-# The reconstructions are blurry: with the squared error, when the code cannot tell between two
-# sharp details the best guess is their average. Fine texture is what the bottleneck drops first.
+# Read the figures together. PCA's reconstructions have the right overall shape but soft edges
+# and faint "ghosts" of other garments (look around the trousers). Its images are sums of 32
+# fixed patterns plus the mean image, and a sharp outline that sits in a slightly different
+# place in each image is not one of them. PCA is a closed-form solution, so it is one horizontal
+# line on the curve plot: it cannot improve with training. The convolutional autoencoder starts
+# above that line and falls through it (in FAST mode after about 4 of its 6 short epochs; in the
+# full lesson XXFULLCROSS), then keeps falling. The dense autoencoder is non-linear too, but it
+# knows nothing about which pixels are neighbours, so it spends its weights learning what the
+# convolution gets for free, and it learns more slowly: in FAST mode it is still slightly worse
+# than PCA (recorded: 0.0151 against 0.0143), XXFULLDENSE. Its reconstructions also show a
+# speckled texture that neither PCA nor the convolutions produce.
 #
+# All three are blurry, though. With the squared error, when the code cannot tell between two
+# sharp details, the best guess is their average. Fine texture (the print on a T-shirt, the
+# stitching of a bag) is what a 32-number bottleneck drops first. A bigger code or a different
+# loss would keep more of it; a sharper *guess* is what the GANs of notebook 11 trade for.
+#
+# ### Exercise 1 (concept) — when can an autoencoder not beat PCA?
+#
+# You change `dense_autoencoder` in **one** way and retrain it with the squared error and the
+# same 32-number code. After which change can the trained model no longer reconstruct better
+# than PCA, however long you train it (up to training noise)?
+#
+# - **a)** double the width of the hidden layers (256 → 512 units);
+# - **b)** remove every activation function, so that every layer is linear;
+# - **c)** replace the sigmoid of the output layer by a linear output;
+# - **d)** train for 100 epochs instead of 10.
+#
+# Assign the letter to `LINEAR_AE_ANSWER`, e.g. `LINEAR_AE_ANSWER = "a"`.
+
+# %% nbgrader={"grade": false, "grade_id": "concept_linear_ae", "locked": false, "schema_version": 3, "solution": true, "task": false}
+### BEGIN SOLUTION
+LINEAR_AE_ANSWER = "b"
+### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "concept_linear_ae_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+assert LINEAR_AE_ANSWER in ("a", "b", "c", "d"), "answer with one letter: a, b, c or d"
+### BEGIN HIDDEN TESTS
+assert LINEAR_AE_ANSWER == "b", "a composition of linear maps is linear: PCA is the best linear code"
+### END HIDDEN TESTS
+
+# %% [markdown]
 # ## 4. A denoising autoencoder
 #
 # Feed a **corrupted** image $\tilde x = \mathrm{clip}(x + \epsilon, 0, 1)$ with
@@ -211,7 +287,7 @@ x_train_noisy = np.clip(x_train + noise_rng.normal(0, NOISE_STD, x_train.shape),
 x_test_noisy = np.clip(x_test + noise_rng.normal(0, NOISE_STD, x_test.shape), 0, 1).astype("float32")
 
 denoiser = conv_autoencoder(name="denoiser")
-denoiser.fit(x_train_noisy, x_train, epochs=EPOCHS, batch_size=64, verbose=2)
+denoiser.fit(x_train_noisy, x_train, epochs=DENOISE_EPOCHS, batch_size=64, verbose=2)
 denoised = denoiser.predict(x_test_noisy, verbose=0)
 noisy_mse = float(np.mean((x_test_noisy - x_test) ** 2))
 denoised_mse = float(np.mean((denoised - x_test) ** 2))
@@ -248,7 +324,7 @@ show_rows([x_test_noisy, denoised, x_test], ["noisy input", "denoised", "clean t
 # write the sample as a differentiable function of $\mu$ and $\sigma$:
 # $z = \mu + \sigma \odot \epsilon = \mu + \exp\big(\tfrac{1}{2}\log\sigma^2\big) \odot \epsilon$.
 #
-# ### Exercise 1 — the reparameterisation trick
+# ### Exercise 2 — the reparameterisation trick
 #
 # Write `reparameterize(z_mean, z_log_var, eps)` returning $z = \mu + \exp(\frac12 \log\sigma^2)
 # \odot \epsilon$, using TensorFlow operations so that gradients flow to `z_mean` and
@@ -281,7 +357,7 @@ np.testing.assert_allclose([np.mean(_samples), np.std(_samples)], [2.0, 3.0], at
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ### Exercise 2 — the KL term
+# ### Exercise 3 — the KL term
 #
 # Write `kl_divergence(z_mean, z_log_var)` for tensors of shape `(batch, d)`: return the KL
 # divergence of each example, shape `(batch,)`, with the closed form above (sum over the latent
@@ -397,6 +473,51 @@ plt.show()
 # the $\mu$'s apart, shrinks the $\sigma$'s) only where it pays off in reconstruction. That
 # trade-off is the whole VAE.
 #
+# ### 5.1 The ELBO: what the VAE's loss measures, and a baseline for it
+#
+# The loss is not an arbitrary sum of two penalties. For any encoder $q$, the log-likelihood of
+# an image under the model $p(x) = \int p(x \mid z)\, p(z)\, dz$ is bounded from below:
+#
+# $$\log p(x) \;\ge\; \mathrm{ELBO}(x) = \mathbb{E}_{z \sim q(z\mid x)}\big[\log p(x \mid z)\big]
+# - D_{\mathrm{KL}}\big(q(z \mid x)\,\Vert\,p(z)\big),$$
+#
+# the **evidence lower bound**. The gap is exactly $D_{\mathrm{KL}}\big(q(z\mid x)\,\Vert\,
+# p(z \mid x)\big)$, how far the encoder is from the true posterior. Our loss is the ELBO with
+# the sign flipped, $\mathcal{L} = -\mathrm{ELBO}$, estimated with one sample of $z$ per image.
+# Minimising it raises a bound on how probable the model finds the data, which is why a VAE is a
+# proper generative model and a plain autoencoder is not.
+#
+# **Units and sign.** The ELBO is a log-probability, measured in **nats per image** (natural
+# logarithm, summed over the 784 pixels and averaged over images). Probabilities are at most 1,
+# so log-probabilities are at most 0: the ELBO is **negative**, and **higher (closer to 0) is
+# better**. With grey-level targets the Bernoulli "likelihood" cannot reach 0 even for a perfect
+# reconstruction, since the binary cross-entropy of a pixel of grey level $x$ is at least the
+# entropy $-x\log x - (1-x)\log(1-x)$. So the numbers are only comparable between models
+# scored the same way on the same images. They are not the log-likelihood of a continuous
+# density (Loaiza-Ganem & Cunningham, 2019, discuss this).
+#
+# **A baseline.** The simplest VAE ignores its code: the encoder outputs $q(z \mid x) =
+# \mathcal{N}(0, I)$ for every image, so the KL term is 0. The decoder then outputs the same
+# image for every input. The best such image, for the cross-entropy, is the **mean training
+# image**, pixel by pixel. Its ELBO is the negative cross-entropy of every test image against
+# the mean image. A VAE that collapses to this (*posterior collapse*, a real failure mode) has
+# learned nothing from the latent code. Ours must do clearly better.
+
+# %%
+def bernoulli_nats(x, p):
+    """-log p(x | p) of each image, in nats, for pixel 'probabilities' p: the summed BCE."""
+    p = np.clip(p, 1e-7, 1 - 1e-7)
+    return -np.sum(x * np.log(p) + (1 - x) * np.log(1 - p), axis=(1, 2, 3))
+
+
+vae_test = vae.evaluate(x_test, verbose=0, return_dict=True)  # one z sample per test image
+vae_elbo = -float(vae_test["loss"])
+mean_image_elbo = -float(np.mean(bernoulli_nats(x_test, x_train.mean(axis=0, keepdims=True))))
+print(f"test ELBO (nats per image, higher is better): VAE {vae_elbo:.1f} "
+      f"(reconstruction {-float(vae_test['reconstruction']):.1f}, KL {float(vae_test['kl']):.1f}) | "
+      f"code-ignoring baseline (mean image, KL = 0) {mean_image_elbo:.1f}")
+
+# %% [markdown]
 # ## 6. The latent space
 #
 # Each test image is placed at its code $\mu(x)$. No label was used in training, yet similar
@@ -430,18 +551,80 @@ show_rows([x_test, vae.predict(x_test[:8], verbose=0), new_images],
           "VAE: reconstructions (2 numbers per image!) and new images from z ~ N(0, I)")
 
 # %% [markdown]
+# ## Common pitfalls
+#
+# - **No baseline.** A test MSE of 0.01 sounds small, and it says nothing until it is set next to
+#   the mean image (which ignores the input) and PCA (the best linear code of the same size). An
+#   autoencoder that does not beat PCA has learned nothing a matrix factorisation would not
+#   give you in a second. Report the ratio, as the check below does.
+# - **Output range and loss that do not match the data.** A sigmoid output cannot produce
+#   pixels in $[0, 255]$. A linear output fed to `binary_crossentropy`, which expects
+#   probabilities, is silently clipped into $(0, 1)$, and the gradient is zero wherever it was
+#   clipped. Scale the data to $[0, 1]$ for a sigmoid, and look at a few reconstructions before
+#   trusting a loss value.
+# - **A bottleneck that is not one.** With a code as wide as the input (or a long training on few
+#   images), an autoencoder can learn something close to the identity. The training loss is then
+#   tiny and the code useless. Watch the *test* error, and keep the code small or add noise (the
+#   denoising autoencoder) or another penalty.
+# - **Averaging where the ELBO sums.** `keras.losses.binary_crossentropy` returns the *mean* over
+#   the last axis. If the reconstruction term is averaged over the 784 pixels while the KL term
+#   is summed over the latent dimensions, the KL weighs 784 times too much, the encoder gives up
+#   on the code (the KL term goes to 0) and every reconstruction becomes the same blurry average:
+#   *posterior collapse*. Sum both terms per image, as `compute_losses` does, and watch the KL
+#   curve: a KL near 0 for every image is the symptom.
+# - **Sampling outside the graph.** Drawing $z$ with NumPy, or with a random call whose result
+#   is not written as $\mu + \sigma\epsilon$, cuts the gradient to the encoder: the loss still
+#   falls (the decoder learns), but $\mu$ and $\sigma$ never do. Check that the encoder's
+#   gradients are not `None`, as the hidden test of Exercise 2 does.
+# - **Predicting $\sigma$ instead of $\log\sigma^2$.** A `Dense` layer outputs any real number;
+#   a negative standard deviation breaks the KL term. Predict $\log\sigma^2$ and exponentiate.
+# - **Comparing ELBOs that are not comparable.** An ELBO in nats per image depends on the
+#   likelihood (Bernoulli, Gaussian with which variance), on the pixel scaling and on the number
+#   of pixels. Compare models only under the same scoring, on the same test images, and never
+#   compare an ELBO with an MSE.
+# - **Denoising with the wrong target.** The input is the noisy image, the *target* the clean one.
+#   Fitting noisy to noisy trains a plain autoencoder that reproduces the noise.
+#
 # ## What we reached
 #
-# The check is the convolutional autoencoder's reconstruction error on test images: its
-# `CODE_SIZE`-number code keeps most of the image. Always predicting the mean image gives a test
-# MSE of about 0.09; we ask for at least 3 times less in FAST mode (expect about 0.021) and 7
-# times less in the full lesson (expect about 0.007; the recorded runs: 0.0209 and 0.0070). We
-# also check that the VAE learned: its validation loss fell from the first to the last epoch.
+# The check compares the convolutional autoencoder with PCA at the **same code size**
+# (`CODE_SIZE` numbers per image) on the same test images: the value is the ratio of their test
+# MSEs, so below 1 means the network wins. We ask for a ratio of at most 0.9 in FAST mode
+# (expect about XXFASTRATIO: PCA XXFASTPCA, conv AE XXFASTAE) and at most 0.7 in the full
+# lesson (expect about XXFULLRATIO: PCA XXFULLPCA, conv AE XXFULLAE). A second check, after the
+# result is printed, asks the VAE for a test ELBO (nats per image, negative, higher is better) of
+# at least XXFASTELBOT in FAST mode and XXFULLELBOT in the full lesson, which is well above the
+# code-ignoring baseline (about XXBASE nats). Expect about XXFASTELBO (FAST) and XXFULLELBO
+# (full).
+#
+# ## Further reading
+#
+# - Baldi & Hornik (1989), *Neural networks and principal component analysis: learning from
+#   examples without local minima*, Neural Networks 2(1): the linear autoencoder and PCA.
+# - Hinton & Salakhutdinov (2006), *Reducing the dimensionality of data with neural networks*,
+#   Science 313: deep autoencoders that beat PCA at the same code size.
+# - Vincent, Larochelle, Bengio & Manzagol (2008), *Extracting and composing robust features with
+#   denoising autoencoders*, ICML.
+# - Kingma & Welling (2014), *Auto-Encoding Variational Bayes*, ICLR (arXiv 2013); and Rezende,
+#   Mohamed & Wierstra (2014), *Stochastic backpropagation and approximate inference in deep
+#   generative models*, ICML: the VAE and the reparameterisation trick.
+# - Loaiza-Ganem & Cunningham (2019), *The continuous Bernoulli: fixing a pervasive error in
+#   variational autoencoders*, NeurIPS: why a Bernoulli likelihood on grey levels is not a density.
+# - Goodfellow, Bengio & Courville (2016), *Deep Learning*, MIT Press, chapter 14 (autoencoders)
+#   and chapter 20.10.3 (variational autoencoders).
+# - Chollet (2021), *Deep Learning with Python*, 2nd edition, chapter 12 (generative deep
+#   learning: the VAE with a custom `train_step`).
 
 # %% tags=["check"]
-vae_val = vae_fit.history["val_loss"]
-RESULT = {"metric": "conv_ae_test_mse", "value": round(float(conv_mse), 4),
-          "target": round(baseline_mse / (3 if FAST else 7), 4), "higher_is_better": False}
+ae_over_pca = conv_mse / pca_mse
+RESULT = {"metric": "conv_ae_over_pca_test_mse", "value": round(float(ae_over_pca), 3),
+          "target": 0.9 if FAST else 0.7, "higher_is_better": False}
 print(RESULT)
-assert RESULT["value"] <= RESULT["target"], f"test MSE {RESULT['value']} above {RESULT['target']}"
-assert vae_val[-1] < vae_val[0], f"the VAE did not learn: validation loss {vae_val[0]:.1f} -> {vae_val[-1]:.1f}"
+assert RESULT["value"] <= RESULT["target"], (
+    f"conv AE test MSE {conv_mse:.4f} vs PCA {pca_mse:.4f}: ratio {RESULT['value']} above "
+    f"{RESULT['target']}")
+elbo_target = -300 if FAST else -275  # nats per image; the ELBO is negative, higher is better
+print(f"VAE test ELBO {vae_elbo:.1f} nats per image (target >= {elbo_target}, "
+      f"code-ignoring baseline {mean_image_elbo:.1f})")
+assert mean_image_elbo < elbo_target <= vae_elbo, (
+    f"VAE test ELBO {vae_elbo:.1f} below {elbo_target} (baseline {mean_image_elbo:.1f})")
