@@ -672,10 +672,10 @@ print(f"scene {_busiest}: our NMS keeps the same boxes as tf.image.non_max_suppr
 #    reached at the same or higher recall (this "envelope" makes the curve monotone and removes
 #    its zig-zags); objects never detected cap the recall below 1 and cost area.
 #
-# **mAP** is the mean of the per-class APs. Here $\mathrm{mAP}@0.5$ is exactly the PASCAL VOC
+# **mAP** is the mean of the per-class APs. Here $\mathrm{mAP}@0.5$ is in essence the PASCAL VOC
 # metric (all-point interpolation, as VOC uses since 2010). COCO's headline AP averages AP (with a
 # 101-point interpolation) over ten IoU thresholds 0.5, 0.55, ..., 0.95, which also rewards
-# precise localisation; its "AP50" is the quantity we compute.
+# precise localisation; its "AP50" is the same measure at the single threshold 0.5.
 
 # %%
 def match_detections(detections, truths, cls, iou_threshold=0.5):
@@ -765,10 +765,12 @@ plt.show()
 
 # %% [markdown]
 # Read the left panel from the top-left corner. The highest-scoring detections are almost all
-# right, so each curve starts near precision 1; as the score drops, false positives (duplicates,
-# confusions between small shapes, boxes a little too far off) pull the precision
+# right, so the envelopes start high (a raw curve may begin with a dip when one of the very first
+# detections of a class is wrong: one error among few). As the score drops, false positives
+# (duplicates, confusions between small shapes, boxes a little too far off) pull the precision
 # down while the recall creeps towards the fraction of objects found at all. Where a curve ends
-# on the right is that fraction; the area it encloses is its AP.
+# on the right is that fraction; the area it encloses is its AP. After the full training the
+# three curves hug the top edge almost all the way to recall 1.
 #
 # What does NMS change? Mostly the precision at a given operating threshold, which is what a
 # user sees. The table counts, at a few score thresholds, the detections kept and how many of
@@ -796,11 +798,11 @@ for col, i in enumerate(_show):
     for row, (dets, label) in enumerate(((raw_detections[i], "before NMS"), (detections[i], "after NMS"))):
         ax = axes[row, col]
         ax.imshow(x_det_test[i, :, :, 0], cmap="gray", extent=(0, CANVAS, CANVAS, 0))
-        for cls, x, y, w, h in objects_test[i]:
+        for _cls, x, y, w, h in objects_test[i]:
             ax.add_patch(mpatches.Rectangle((x * CANVAS, y * CANVAS), w * CANVAS, h * CANVAS,
                                             fill=False, color="white", lw=1.2, ls="--"))
         shown = dets[dets[:, 1] >= 0.1]
-        for cls, score, x, y, w, h in shown:
+        for cls, _score, x, y, w, h in shown:
             ax.add_patch(mpatches.Rectangle((x * CANVAS, y * CANVAS), w * CANVAS, h * CANVAS,
                                             fill=False, color=f"C{int(cls)}", lw=1))
         ax.set_title(f"{label}: {len(shown)} boxes", fontsize=9)
