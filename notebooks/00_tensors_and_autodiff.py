@@ -71,6 +71,15 @@ print(f"FAST={FAST}: {EPOCHS} epochs on {N_TRAIN} images")
 # A batch of 32 greyscale 28×28 images is a tensor of shape `(32, 28, 28)`; the *rank* is the
 # number of axes, here 3. TensorFlow tensors are immutable; `tf.Variable` holds the values we
 # train.
+#
+# By convention the **first axis is the batch axis**: the examples processed together. Everything
+# after it describes one example. A batch of 32 colour images is `(32, height, width, 3)` in Keras'
+# default "channels last" layout, a batch of 32 sentences of 100 token ids is `(32, 100)`, and the
+# weight matrix of a dense layer mapping 784 inputs to 128 outputs is `(784, 128)`. Reading shapes
+# fluently is most of the debugging in deep learning: when a model fails to build, the error message
+# almost always names two shapes that do not fit, and the fix is to find which axis is missing,
+# extra or transposed. A useful habit is to write the expected shape as a comment next to every line
+# that changes it, as the exercises below do.
 
 # %%
 scalar = tf.constant(3.0)
@@ -84,6 +93,13 @@ for name, t in [("scalar", scalar), ("vector", vector), ("matrix", matrix), ("im
 # Dtypes matter: TensorFlow does **not** silently mix them. Adding a `float32` and an `int32`
 # tensor is an error, and pixel values stored as `uint8` must be cast to `float32` before they are
 # scaled to $[0, 1]$.
+#
+# Why `float32` and not Python's usual 64-bit floats? Neural networks need many multiplications and
+# little precision: the noise of stochastic gradient descent is far larger than the rounding error
+# of 32-bit arithmetic, and halving the bytes per number doubles what fits in memory and in the
+# processor's caches. NumPy, however, creates `float64` arrays by default, so data coming from NumPy
+# often needs an explicit `.astype("float32")`. The round trip between the two libraries is cheap:
+# `np.asarray` turns a tensor into an array and `tf.convert_to_tensor` goes the other way.
 
 # %%
 try:
@@ -100,6 +116,19 @@ print("NumPy round trip:", np.asarray(vector), tf.convert_to_tensor(np.arange(3.
 # When two tensors of different shapes meet in an element-wise operation, the shapes are aligned
 # **from the right**; an axis of size 1 (or a missing axis) is stretched to match the other. So
 # `(3, 1) + (4,)` gives `(3, 4)`: this is how a bias vector is added to every row of a batch.
+#
+# The rule in full: compare the two shapes axis by axis starting from the last one. Two sizes are
+# compatible if they are equal or if one of them is 1; a shape with fewer axes is treated as if it
+# had extra axes of size 1 on the left. The result takes the larger size on every axis. If some
+# pair of sizes is incompatible (say 3 and 4), the operation fails. No data is copied to do the
+# stretching: the smaller tensor is simply reused along the stretched axis, which is why
+# broadcasting is both convenient and fast.
+#
+# The convenience has a price. Broadcasting never complains when the shapes are compatible *by
+# accident*. Subtracting a vector of 50 targets of shape `(50,)` from 50 predictions of shape
+# `(50, 1)` gives a `(50, 50)` table of every prediction minus every target, and its mean is a
+# perfectly finite, perfectly wrong loss. In the cell below, predict the shape and the printed
+# table before running it.
 
 # %%
 column = tf.reshape(tf.range(3.0), (3, 1))
@@ -154,6 +183,21 @@ np.testing.assert_allclose(standardize(_r).numpy(), (_r - _r.mean(0)) / _r.std(0
 # `tf.GradientTape` records the operations applied to watched variables and replays them
 # backwards (**reverse-mode automatic differentiation**), giving the same numbers without any
 # derivation. That is what every Keras `fit` does at each step.
+#
+# Why *reverse* mode? A loss is a single number that depends on many parameters (here 2, in the
+# model at the end of this notebook about a hundred thousand, in a language model billions). The
+# chain rule can be applied in two orders. Forward mode pushes derivatives from one input to all
+# outputs, so it needs one pass per parameter. Reverse mode starts from the single output and pulls
+# derivatives back to all inputs at once, so one backward pass, costing a small constant times the
+# forward pass, gives the whole gradient. This is the algorithm known in neural networks as
+# **back-propagation**, and notebook 04 builds it by hand. The tape is the bookkeeping it needs:
+# during the forward pass it stores which operation produced each intermediate value, and which
+# values that operation will need to compute its local derivative.
+#
+# Two details of `tf.GradientTape` trip up newcomers. It watches `tf.Variable`s automatically, but a
+# plain tensor only if you call `tape.watch(t)`; otherwise its gradient comes back as `None`. And a
+# tape is used once: after `tape.gradient` is called it releases its records (pass
+# `persistent=True` if you need several gradients from the same forward pass).
 
 # %%
 rng = np.random.default_rng(0)
@@ -176,6 +220,16 @@ np.testing.assert_allclose([grad_w.numpy(), grad_b.numpy()], [hand_w, hand_b], r
 # %% [markdown]
 # With gradients in hand, **gradient descent** is three lines: compute the loss under the tape,
 # ask for the gradients, step against them: $\theta \leftarrow \theta - \eta\,\nabla_\theta L$.
+#
+# The gradient points in the direction in which the loss rises fastest, so a small step against it
+# lowers the loss. The **learning rate** $\eta$ sets the size of that step. For this problem the loss
+# is a quadratic bowl and the safe range can be worked out: with $x$ spread uniformly over
+# $[-1, 1]$ the curvature along $b$ is 2 and along $w$ about $2/3$, and gradient descent on a
+# quadratic diverges once $\eta$ exceeds 2 divided by the largest curvature, here about 1. At
+# $\eta = 0.5$ the error in $b$ is removed almost at once while the error in $w$ shrinks by roughly a
+# third per step, which is why the loss curve below falls along a nearly straight line on a log
+# scale before flattening at the noise level of the data: the data were generated with noise of
+# standard deviation 0.1, so no line can push the mean squared error much below $0.1^2 = 0.01$.
 
 # %%
 learning_rate = 0.5
@@ -257,6 +311,19 @@ plt.show()
 # `Dense` layer with ReLU learns 128 features, and the last `Dense` layer outputs 10 class
 # probabilities through a **softmax**. The loss is the cross-entropy
 # $-\log p_{\text{true class}}$; `sparse_` means the labels are integers, not one-hot vectors.
+#
+# The summary counts the parameters: the hidden layer has $784 \times 128$ weights plus 128 biases,
+# 100,480 in all, and the output layer $128 \times 10 + 10 = 1{,}290$. Every one of them receives its
+# gradient from the same reverse-mode pass we just used on two parameters. The optimizer is Adam, a
+# variant of gradient descent that adapts the step size of every parameter from running averages of
+# its gradients; notebook 05 compares it with plain SGD.
+#
+# Before training, a useful sanity check is the loss a clueless model would have. A model that gives
+# every class probability 1/10 has cross-entropy $\log 10 \approx 2.30$, so the first reported
+# training loss should start near that value and fall. If it starts much higher, the outputs are
+# confidently wrong, often a sign that the inputs were not scaled. `validation_split=0.1` holds out
+# the *last* 10 % of the training arrays; the model never trains on them, so their accuracy estimates
+# how the model does on images it has not seen.
 
 # %%
 model = keras.Sequential([
@@ -279,6 +346,67 @@ ax.plot(fit.history["val_accuracy"], marker="o", label="validation")
 ax.set(title="Learning curve", xlabel="epoch", ylabel="accuracy")
 ax.legend()
 plt.show()
+
+# %% [markdown]
+# Reading the learning curve: training accuracy rises every epoch because the optimizer is fitting
+# exactly those images. Validation accuracy is the honest number. While the two curves rise together,
+# the model is still learning patterns that generalise; when validation accuracy stalls while training
+# accuracy keeps climbing, the model has started to memorise, the subject of notebook 06. With a few
+# epochs, as here, the two curves usually stay close. The remaining errors are mostly between
+# similar classes (shirt, T-shirt, pullover and coat), which a dense layer that sees the image as a
+# flat list of pixels, with no notion of neighbouring pixels, finds hard to separate; the
+# convolutional networks of notebook 07 address exactly that.
+#
+# ### Exercise 3 (conceptual) — predict a broadcast
+#
+# Without running any code, what is the shape of `tf.zeros((5, 1, 3)) + tf.zeros((4, 1))`? Assign it
+# to `BROADCAST_SHAPE` as a tuple of ints (for example `(2, 3)`). Use the rule above: align the shapes
+# from the right, pad the shorter one with size-1 axes on the left, and stretch every size-1 axis.
+
+# %% nbgrader={"grade": false, "grade_id": "concept_broadcast_shape", "locked": false, "schema_version": 3, "solution": true, "task": false}
+BROADCAST_SHAPE = None  # a tuple of ints
+### BEGIN SOLUTION
+BROADCAST_SHAPE = (5, 4, 3)  # (5,1,3) with (1,4,1): 5 vs 1 -> 5, 1 vs 4 -> 4, 3 vs 1 -> 3
+### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "concept_broadcast_shape_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+assert isinstance(BROADCAST_SHAPE, tuple) and all(isinstance(d, int) for d in BROADCAST_SHAPE), (
+    "BROADCAST_SHAPE is a tuple of ints")
+### BEGIN HIDDEN TESTS
+assert BROADCAST_SHAPE == (5, 4, 3), "(5, 1, 3) and (1, 4, 1) broadcast to (5, 4, 3)"
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## Common pitfalls
+#
+# - **Accidental broadcasting.** Predictions of shape `(n, 1)` minus targets of shape `(n,)` give an
+#   `(n, n)` matrix, and the loss is silently wrong. Print the shapes of both operands whenever you
+#   write a loss by hand, or `tf.debugging.assert_equal(tf.shape(a), tf.shape(b))`.
+# - **Forgetting to scale or cast the pixels.** Feeding `uint8` values in 0–255 to a network works
+#   in Keras (it casts), but the large inputs make the first updates huge and training unstable. A
+#   first loss far above $\log 10 \approx 2.3$ on a 10-class problem is the symptom.
+# - **A gradient of `None`.** The tape did not see the path from the variable to the loss: the
+#   tensor was not watched, the computation left TensorFlow (a `.numpy()` call, a Python `float`), or
+#   the loss was computed outside the `with` block.
+# - **Reduction along the wrong axis.** `tf.reduce_mean(x)` without `axis` averages everything;
+#   standardising a batch needs the per-feature statistics, `axis=0`. Check the shape of the result:
+#   per-column statistics of a `(rows, features)` tensor have shape `(features,)`.
+# - **Reporting the training accuracy.** It measures memory as much as learning. Quote validation
+#   or test accuracy, and use the test set only once, at the end.
+# - **A learning rate that is too large.** The loss grows or jumps to `nan` within a few steps.
+#   Divide the learning rate by 10 before looking for subtler bugs.
+#
+# ## Further reading
+#
+# - Goodfellow, Bengio & Courville (2016), *Deep Learning*, MIT Press, chapter 2 (linear algebra)
+#   and section 6.5 (back-propagation and computational graphs).
+# - Chollet (2021), *Deep Learning with Python*, 2nd edition, Manning, chapter 2 (the mathematical
+#   building blocks of neural networks: tensors, broadcasting, gradients).
+# - Baydin, Pearlmutter, Radul & Siskind (2018), "Automatic differentiation in machine learning: a
+#   survey", *Journal of Machine Learning Research* 18.
+# - Xiao, Rasul & Vollgraf (2017), "Fashion-MNIST: a novel image dataset for benchmarking machine
+#   learning algorithms", arXiv:1708.07747.
+# - Kingma & Ba (2015), "Adam: a method for stochastic optimization", ICLR.
 
 # %% [markdown]
 # ## What we reached
