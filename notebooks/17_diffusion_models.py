@@ -495,6 +495,7 @@ def sample_ddpm(n, seed=0, keep=()):
 
 
 N_SHOW = 16
+predict_noise(np.zeros((N_SHOW, SIZE, SIZE, 1), "float32"), tf.constant(0))  # trace once, untimed
 started = time.perf_counter()
 ddpm_samples, ddpm_trajectory = sample_ddpm(N_SHOW, keep=set(np.linspace(0, T - 1, 6).astype(int)))
 ddpm_seconds = time.perf_counter() - started
@@ -515,7 +516,7 @@ show_grid(np.stack([ddpm_trajectory[t][:4] for t in kept_t], axis=1).reshape(-1,
           titles=[f"t={t + 1}" for t in kept_t] * 4)
 
 # %% [markdown]
-# ## 6. DDIM: the same network, 20 times fewer steps
+# ## 6. DDIM: the same network, far fewer steps
 #
 # Song, Meng & Ermon (2021) made an observation that sounds too good: the training loss only
 # involves the **marginals** $q(x_t \mid x_0)$, never the step-to-step chain. Many different
@@ -598,7 +599,7 @@ plt.show()
 
 # %% [markdown]
 # Sampling time is proportional to the number of network calls, so the ratio of the two bars is
-# close to $T / 50$. For large models this is the whole story of practical diffusion: a Stable
+# close to $T / 50$: about 4 in FAST mode ($T = 200$), about 20 in the full lesson ($T = 1000$). For large models this is the whole story of practical diffusion: a Stable
 # Diffusion image with 1000 ancestral steps would take minutes; with DDIM-like solvers and 20-50
 # steps it takes seconds. Later work pushed further (higher-order ODE solvers, distillation into
 # a few steps), but always with the same trained $\varepsilon_\theta$ or a network distilled
@@ -688,7 +689,27 @@ show_grid(np.concatenate([candidates[k][:4] for k in ["DDIM samples", "full-cova
           titles=["DDIM"] * 4 + ["full-cov Gaussian"] * 4 + ["indep. pixels"] * 4 + ["noise"] * 4)
 
 # %% [markdown]
-# EXPECT_PLACEHOLDER
+# How to read the bars. Two sets of *real* images are not at distance zero: with a few hundred
+# images the estimated means and covariances differ by chance, and that floor (about 5 in FAST
+# mode) is the best any generator can score. Pure noise and independent pixels are one to two
+# orders of magnitude further away: the classifier sees no digit-like (or garment-like) strokes
+# in them. The DDIM samples land close to the floor, far from these two baselines; in the
+# recorded FAST run the distances were 5.1 (real), 18.1 (DDIM), 155 (independent pixels) and 287
+# (noise).
+#
+# The full-covariance Gaussian is the instructive case. Its samples look like ghostly blurred
+# averages, yet its distance (15.7 in the FAST run) is of the same order as our short-trained
+# model's. The Fréchet distance compares only the **mean and covariance** of the features, and a
+# Gaussian fitted to 1,400 images gets the coarse second-order statistics of the pixels right by
+# construction. This is a real limitation of FID-like scores: they summarise each cloud of
+# features by two moments, and they reward getting the overall statistics right as much as
+# getting individual images right. Always look at the samples too, and do not over-read small
+# differences.
+#
+# The classifier's mean top probability is a second, cruder signal: a confident classifier on
+# generated images means they look like *some* class. It separates the samples from the blobs
+# and the noise, but noise itself gets a fairly confident answer (around 0.7 here), a reminder
+# that softmax confidence on out-of-distribution inputs is not trustworthy (notebook 15).
 
 # %% [markdown]
 # ## 8. Beyond this notebook: guidance and latent diffusion
@@ -794,7 +815,13 @@ assert ANSWER.strip().lower() == "b"
 # %% [markdown]
 # ## What we reached
 #
-# RESULT_PLACEHOLDER
+# The check compares the Fréchet distance of the DDIM samples with that of the independent-pixel
+# baseline, the blurry blobs with the right per-pixel mean and variance. A generator that learned
+# nothing but pixel statistics scores about 1, pure noise scores almost 2, an untrained network
+# (which predicts no noise, so DDIM returns clipped noise) scores far above 1. The target is a
+# ratio of at most 0.35 in FAST mode and 0.25 in the full lesson. The recorded FAST run reached
+# 0.117. Two secondary asserts follow the RESULT line: the samples are at least five times closer
+# to the real images than noise is, and the classifier is more confident on them than on noise.
 
 # %% tags=["check"]
 fd_ratio = distances["DDIM samples"] / distances["independent Gaussian pixels"]
