@@ -23,7 +23,8 @@
 #
 # - build an encoder-decoder with teacher forcing and decode it greedily, one token at a time;
 # - measure **sequence accuracy** (the whole output right) rather than token accuracy;
-# - see the **bottleneck**: a fixed-size state struggles with long inputs;
+# - see the **bottleneck**: when copying digit strings, a fixed-size state fails as the strings
+#   grow, while attention does not;
 # - add dot-product **attention** (`keras.layers.Attention`), write it by hand, and read its
 #   weights as an alignment between input and output characters.
 
