@@ -89,6 +89,15 @@ print(f"FAST={FAST}: {N_MOONS} points, {CV_FOLDS}-fold CV, {KERAS_EPOCHS} Keras 
 #
 # For the line, $\frac{\partial L}{\partial w} = \frac{2}{n}\sum_i (w x_i + b - y_i)\,x_i$ and
 # $\frac{\partial L}{\partial b} = \frac{2}{n}\sum_i (w x_i + b - y_i)$.
+#
+# The three steps are independent choices, and keeping them apart makes every later method easier to
+# read. A decision tree, a support-vector machine and a transformer differ in the model; regression
+# and classification differ mostly in the loss (squared error for numbers, cross-entropy for
+# classes); plain gradient descent, momentum and Adam differ only in the optimiser. For a line with
+# squared error the minimum can even be written in closed form (the least-squares solution that
+# `np.polyfit` computes), but for almost every model in this course no such formula exists, and
+# iterating small downhill steps is the only general way. That is why we practise it here on a
+# problem whose answer we already know.
 
 # %%
 rng = np.random.default_rng(0)
@@ -172,6 +181,14 @@ plt.show()
 # - too high and the model follows the noise of the 30 points: **overfitting**, training error
 #   near zero but test error large;
 # - in between, the test error is lowest.
+#
+# The classical way to think about this is the **bias–variance trade-off**. A model that is too
+# simple makes the same systematic error whatever training sample it sees (high *bias*: a line
+# cannot bend into a sine). A model that is too flexible makes an error that depends mostly on which
+# 30 noisy points it happened to get (high *variance*: draw another 30 points and the degree-15
+# polynomial wiggles elsewhere). The test error adds both, plus the noise of the labels, which no
+# model can remove: here the noise has standard deviation 0.25, so the best possible test MSE is
+# about $0.25^2 = 0.0625$. Watch for that floor on the right-hand plot.
 
 # %%
 def true_curve(x):
@@ -224,6 +241,14 @@ plt.show()
 # chosen something, it no longer measures performance on unseen data. The clean way is
 # **k-fold cross-validation**: cut the training data into $k$ folds, train on $k-1$ of them and
 # validate on the last, $k$ times, and average. The test set is used once, at the very end.
+#
+# Why average over folds rather than hold out one validation set? With 30 points, a single
+# validation set of 6 points gives a very noisy estimate: whether a few unusual points land in it can
+# change which degree wins. Each of the $k$ folds gives an estimate from different points, and every
+# point is used for validation exactly once, so the average is steadier. The price is $k$ fits per
+# candidate instead of one, which is cheap for polynomials and expensive for large networks; that is
+# why deep learning mostly uses a single held-out validation set, affordable because its data sets
+# are large.
 
 # %% [markdown]
 # ### Exercise 2 — k-fold splits by hand
@@ -401,6 +426,16 @@ ax.set(title="Keras network: training loss", xlabel="epoch", ylabel="binary cros
 plt.show()
 
 # %% [markdown]
+# Reading the table and the plots together: the linear model is the only one whose *kind* of
+# boundary is wrong, and no amount of data or tuning can fix that, so it stays clearly below the
+# others. Among the flexible models the differences are small, often within one standard deviation
+# across folds (the error bars), so a ranking between them on this one data set should not be taken
+# too seriously. The ragged regions of k-NN with $k=5$ and of the deep tree are overfitting made
+# visible: islands of one class carved around single noisy points. Larger $k$, a forest that averages
+# many trees, or the margin of the SVM smooth those islands away. The noise makes the two moons
+# overlap, so even a perfect model misclassifies some points; a cross-validated accuracy of 100 %
+# here would be a sign of a bug, not of a great model.
+#
 # ## 5. When deep learning is *not* the right tool
 #
 # On two moons every flexible model is about as good: the problem is small and 2-D. The same
@@ -441,6 +476,65 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
+# Look at the seconds column as well as the accuracy. On this table the three models land within a
+# couple of points of each other, and the linear model, the fastest, is fully competitive (in the
+# recorded runs it even scores highest): the columns are hand-designed measurements of cell nuclei,
+# chosen by experts to be informative, so there is little left for a network to discover. Which model wins by a fraction of a point changes with the random split; what does not
+# change is that a network brings no clear gain here, at a higher cost in tuning and in explanation.
+#
+# ### Exercise 3 (conceptual) — what reduces overfitting?
+#
+# The degree-15 polynomial of section 2 overfits its 30 training points. Which change would most
+# reliably **lower its test error**, keeping degree 15? Assign one letter to `ANSWER`.
+#
+# - a) measure its error on the training points instead of a test set;
+# - b) fit it to 300 training points drawn from the same noisy curve instead of 30;
+# - c) choose the degree by the lowest *training* error instead;
+# - d) remove the noise from the test set only.
+
+# %% nbgrader={"grade": false, "grade_id": "concept_reduce_overfitting", "locked": false, "schema_version": 3, "solution": true, "task": false}
+ANSWER = None  # one of "a", "b", "c", "d"
+### BEGIN SOLUTION
+ANSWER = "b"
+### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "concept_reduce_overfitting_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+assert ANSWER in {"a", "b", "c", "d"}, "ANSWER is one letter, a to d"
+### BEGIN HIDDEN TESTS
+assert ANSWER == "b", "more data lowers the variance; a and d change the measurement, c picks the most flexible model"
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## Common pitfalls
+#
+# - **Tuning on the test set.** Every decision made by looking at test scores (the degree, the
+#   model family, when to stop) uses up some of its independence. Choose with cross-validation or a
+#   validation set; open the test set once.
+# - **Data leakage through preprocessing.** Fitting a `StandardScaler` (or feature selection, or
+#   imputation) on all the data before splitting lets validation points influence training. Put the
+#   preprocessing in a `Pipeline`, so it is refitted inside each fold.
+# - **Cross-validating sorted data without shuffling.** `x_tr` above is sorted; unshuffled folds
+#   would each be one interval of $x$, and every fold would ask the model to extrapolate. That is
+#   why the code permutes the indices first (and why the moons use a shuffled `StratifiedKFold`).
+# - **Forgetting to scale inputs for distance-based models.** k-NN, SVMs and networks treat a
+#   feature measured in thousands as far more important than one measured in fractions.
+# - **Comparing models by one split.** Differences smaller than the fold-to-fold standard deviation
+#   are noise; report the spread along with the mean.
+# - **Too large a learning rate.** Gradient descent overshoots and the loss grows instead of
+#   falling. For the line above, the steps diverge once `lr` exceeds about 0.7 (try 0.8).
+#
+# ## Further reading
+#
+# - Hastie, Tibshirani & Friedman (2009), *The Elements of Statistical Learning*, 2nd edition,
+#   Springer, chapter 7 (model assessment and selection: bias–variance, cross-validation).
+# - Goodfellow, Bengio & Courville (2016), *Deep Learning*, MIT Press, chapter 5 (machine learning
+#   basics: capacity, over- and underfitting, hyper-parameters and validation sets).
+# - Breiman (2001), "Random forests", *Machine Learning* 45.
+# - Friedman (2001), "Greedy function approximation: a gradient boosting machine", *Annals of
+#   Statistics* 29.
+# - Grinsztajn, Oyallon & Varoquaux (2022), "Why do tree-based models still outperform deep learning
+#   on typical tabular data?", NeurIPS Datasets and Benchmarks track.
+#
 # ## What we reached
 #
 # The last cell checks the lesson worked: on the non-linear two-moons problem, the best

@@ -76,6 +76,13 @@ print(f"FAST={FAST}: {N_POINTS} points, at most {MAX_EPOCHS} epochs")
 #
 # Nothing is learned: a person chooses the weights. With weights $(1, 1)$, threshold 2 gives AND
 # and threshold 1 gives OR; a weight of $-1$ and threshold 0 gives NOT.
+#
+# McCulloch and Pitts (1943) were not building a classifier. They wanted to show that networks of
+# such idealised neurons can compute logical propositions: since AND, OR and NOT are enough to build
+# any Boolean function, a large enough network of these units, wired by hand, can compute any of
+# them. The unit survives almost unchanged in every network of this course: a weighted sum of the
+# inputs, compared to a threshold (today: shifted by a bias and passed through a smooth activation).
+# What was missing was a way to *find* the weights from examples instead of designing them.
 
 # %%
 def mp_neuron(x, weights, threshold):
@@ -127,6 +134,19 @@ np.testing.assert_array_equal(mp_neuron(_all_inputs, _weights, _threshold), _exp
 # when it should have fired ($y - \hat y = +1$), $x$ is **added** to $w$, which raises
 # $w^\top x$ for this input next time; in the opposite error it is subtracted. One pass over all
 # examples, in random order, is an **epoch**; we stop after an epoch without any mistake.
+#
+# Why does adding $x$ help? After the update, the new activation for the same input is
+# $(w + \eta x)^\top x + (b + \eta) = w^\top x + b + \eta(\lVert x \rVert^2 + 1)$: it has risen by a
+# positive amount, so the neuron is closer to firing on that example. One update does not always
+# fix the mistake, and it can break another example that was right; the surprise of the convergence
+# theorem below is that on separable data these corrections cannot go on forever.
+#
+# The rule looks like gradient descent, and it nearly is. It is stochastic gradient descent, one
+# example at a time, on the loss $\max(0, -(2y-1)(w^\top x + b))$, which is zero for a correctly
+# classified point and grows with how far a wrong point is on the wrong side. What it lacks is a
+# smooth output: the step function has zero derivative almost everywhere, so the rule cannot be
+# extended to several layers by the chain rule. Replacing the step by a sigmoid or a ReLU is exactly
+# the change that makes the multi-layer networks of notebooks 03 and 04 trainable.
 
 # %%
 def step(z):
@@ -173,6 +193,21 @@ def train_perceptron(X, y, epochs=MAX_EPOCHS, lr=LEARNING_RATE, seed=0):
 # $R$ is the largest norm of an input and $\gamma$ the margin of the best separating hyperplane.
 # Starting from $w = 0$, the learning rate only rescales $w$ and $b$ together, so it does not
 # change the predictions.
+#
+# The idea of the proof is worth knowing, because it explains the bound. Fold the bias into $w$ as
+# a weight on an extra input fixed to 1 ($R$ then measures the inputs with that extra 1), and let $w^*$ be a unit-length separating vector with
+# margin $\gamma$. Every mistake adds (or subtracts) an input that $w^*$ classifies correctly with
+# margin at least $\gamma$, so each mistake raises $w^\top w^*$ by at least $\gamma$: after $k$
+# mistakes, $w^\top w^* \ge k\gamma$. Meanwhile a mistake happens only when the input points
+# "against" $w$, so each mistake raises $\lVert w \rVert^2$ by at most $R^2$: after $k$ mistakes,
+# $\lVert w \rVert \le \sqrt{k}\,R$. Since $w^\top w^* \le \lVert w \rVert$, we get
+# $k\gamma \le \sqrt{k}R$, that is $k \le (R/\gamma)^2$. A small margin or inputs far from the
+# origin make learning slow; the order of the examples and the learning rate do not enter.
+#
+# In the figure below, the dashed lines are the boundaries after earlier epochs and the solid one
+# is the final line; compare it with the grey dotted true line, which it need not match exactly,
+# since any line inside the empty band separates the data. The right panel counts the mistakes per epoch; it reaches zero,
+# as the theorem promises for these separable points.
 
 # %%
 # Points in a square, labelled by a hidden "true" line; a band of width 2 x 0.1 around it is
@@ -273,6 +308,12 @@ plt.show()
 #
 # Minsky and Papert's 1969 book made this limit famous, and with it the need for **hidden
 # layers** (notebook 03).
+#
+# The left plot below shows the two behaviours side by side: AND and OR climb to accuracy 1 and
+# stop, while XOR wanders below the dotted 3/4 line until the epoch budget runs out. The
+# histogram on the right is an experiment beside the proof: random lines get 1, 2 or 3 corners
+# right, and none gets all 4. None gets all 4 *wrong* either: such a line would compute the
+# opposite labels, XNOR, which puts equal labels on the diagonals just as XOR does.
 
 # %%
 xor_hist = results["XOR"]["history"]
@@ -335,6 +376,69 @@ assert _Fn.shape == (100, 3)
 _w, _b, _ = train_perceptron(_Fn, _yn, epochs=300)
 assert np.mean(predict(_w, _b, _Fn) == _yn) == 1.0, "must also work for points near the corners"
 ### END HIDDEN TESTS
+
+# %% [markdown]
+# The new column changes the geometry, not the learning rule. In three dimensions, the corner
+# $(1, 1)$ is lifted to height 1 while the other three stay at height 0, and a tilted plane can now
+# put the two XOR-positive corners on one side and the two negative ones on the other. This is the
+# central idea of the rest of the course: a linear model on well-chosen features is powerful, and a
+# neural network is a way to **learn** the features instead of guessing them. Kernel methods such as
+# the RBF SVM of notebook 01 reach the same goal by a fixed, implicit feature map.
+#
+# ### Exercise 3 (conceptual) — how many functions can one perceptron compute?
+#
+# There are $2^4 = 16$ Boolean functions of two inputs (one output bit for each of the four corners
+# of the square), from "always 0" through AND, OR, XOR to "always 1". How many of the 16 can a
+# **single** perceptron (one threshold unit on $x_1, x_2$) compute exactly? Reason with the corners
+# of the square, and assign the number to `N_SEPARABLE`.
+
+# %% nbgrader={"grade": false, "grade_id": "concept_separable_functions", "locked": false, "schema_version": 3, "solution": true, "task": false}
+N_SEPARABLE = None  # an int between 0 and 16
+### BEGIN SOLUTION
+N_SEPARABLE = 14  # all but XOR and XNOR: the two "diagonal" labelings
+### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "concept_separable_functions_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+assert isinstance(N_SEPARABLE, int) and 0 <= N_SEPARABLE <= 16, "an int between 0 and 16"
+### BEGIN HIDDEN TESTS
+assert N_SEPARABLE == 14, "only XOR and XNOR put equal labels on the diagonals; the other 14 are separable"
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## Common pitfalls
+#
+# - **Forgetting the bias.** Without $b$ the boundary must pass through the origin, and the corner
+#   $(0, 0)$ always gets activation 0, hence output 0: NAND, NOR or NOT, which must output 1 there,
+#   become impossible. If a perceptron fails on an easy problem, check that the bias is learned.
+# - **Mixing label conventions.** The rule here uses $y \in \{0, 1\}$ and $y - \hat y$; many texts
+#   use $y \in \{-1, +1\}$ and update on $y\,x$. Mixing the two (labels $\pm 1$ with a 0/1 step)
+#   produces updates of the wrong size or sign.
+# - **Waiting for convergence on data that are not separable.** The rule never stops on XOR or on
+#   noisy data, and its final weights depend on where it happened to be when the budget ran out.
+#   Cap the epochs and keep the best weights seen (the "pocket" variant), or use a smooth loss.
+# - **Reading "converged" as "good".** Zero training mistakes says nothing about the margin: the
+#   first separating line found can pass very close to some points, and then classifies new points
+#   near them poorly. That is why the check measures the margin and the direction of $w$.
+# - **Tuning the learning rate of a perceptron.** From $w = 0$ it only rescales the weights, so it
+#   cannot change what is learned; the scale of the inputs (through $R$) and the margin are what
+#   decide the number of mistakes.
+# - **Presenting the examples in a fixed, sorted order.** All class-0 points followed by all
+#   class-1 points can make the line swing back and forth within each epoch; shuffling every epoch, as
+#   `train_perceptron` does, is the standard practice.
+#
+# ## Further reading
+#
+# - McCulloch & Pitts (1943), "A logical calculus of the ideas immanent in nervous activity",
+#   *Bulletin of Mathematical Biophysics* 5.
+# - Rosenblatt (1958), "The perceptron: a probabilistic model for information storage and
+#   organization in the brain", *Psychological Review* 65.
+# - Novikoff (1962), "On convergence proofs on perceptrons", Symposium on the Mathematical Theory
+#   of Automata.
+# - Minsky & Papert (1969), *Perceptrons: An Introduction to Computational Geometry*, MIT Press.
+# - Freund & Schapire (1999), "Large margin classification using the perceptron algorithm",
+#   *Machine Learning* 37.
+# - Goodfellow, Bengio & Courville (2016), *Deep Learning*, MIT Press, section 6.1 (learning XOR
+#   with a hidden layer).
 
 # %% [markdown]
 # ## What we reached

@@ -155,6 +155,14 @@ print(f"XOR accuracy: {xor_accuracy:.2f}")
 # %% [markdown]
 # The learned decision region is no longer a half-plane: the network has bent its boundary
 # around the XOR corners.
+#
+# The learned network need not reproduce our hand-made OR and NAND. Its four $\tanh$ units can
+# split the work differently, and two runs from different random starts usually find different
+# hidden features that solve the problem equally well. What they share is the principle: the
+# output unit is still a linear classifier, exactly the perceptron of notebook 02, but it reads the
+# hidden activations instead of the raw inputs, and in that space XOR is linearly separable. Every
+# deep network in this course has this shape, a learned representation followed by a simple
+# (usually linear) readout.
 
 # %%
 g1, g2 = np.meshgrid(np.linspace(-0.5, 1.5, 150), np.linspace(-0.5, 1.5, 150))
@@ -174,6 +182,15 @@ plt.show()
 # the next layer combines those half-planes into convex-ish pieces, the next combines pieces.
 # Below, networks with **1, 2 and 3 dense layers** (0, 1 and 2 hidden layers of 16 ReLU units)
 # on two interleaved spirals. One layer is logistic regression: a straight line.
+#
+# Why pieces? A ReLU network is **piecewise linear**: each unit is either off (output 0) or on
+# (output proportional to its input), and inside a region of the plane where every unit keeps the
+# same on/off state the whole network is one affine function. The boundaries between regions are
+# where some unit switches, and the decision boundary is made of straight segments inside those
+# regions. More units and more layers mean more regions, and so a boundary that can turn more often,
+# which is what the spirals demand. Compare the three panels below with the test accuracies printed
+# above: the single layer cannot do better than a line through the centre, while the hidden layers
+# let the boundary wind along the arms.
 
 # %%
 def make_spirals(n, noise=0.25, turns=2.25, seed=0):
@@ -372,6 +389,13 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
+# Read the two plots together. As the width grows, the error drops by orders of magnitude, because
+# each extra unit is one more kink to place along the curve; the fits on the left show the narrow
+# networks cutting corners where the curve bends most and the wide ones following it closely. The
+# drop is not guaranteed to be smooth: gradient descent, a fixed budget of steps and the random
+# initial kinks all add noise, and a wider network occasionally ends slightly worse than a narrower
+# one. That is the gap between the theorem (the good weights exist) and practice (we must find them).
+#
 # ## 5. Depth versus width
 #
 # A dense layer from $n_{\text{in}}$ to $n_{\text{out}}$ units has $n_{\text{in}} n_{\text{out}}$
@@ -452,6 +476,77 @@ axes[1].set(title="The largest wide and deep fits", xlabel="x", ylabel="y")
 axes[1].legend(fontsize=8)
 plt.tight_layout()
 plt.show()
+
+# %% [markdown]
+# On this oscillating target, look at where each curve sits for the same number of parameters: the
+# lower curve spends its parameters better. The deep networks reuse the pieces built by the first
+# layer several times over, since a later layer can fold the line so that one segment serves many
+# oscillations; the wide network must pay for every piece separately. The right-hand panel shows what
+# the numbers mean: the two largest networks side by side against the target, where remaining errors
+# sit at the sharpest turns. Treat the comparison as one experiment with one seed and one training
+# budget, not as a general ranking; notebook 05 studies why deeper networks are harder to train at all.
+#
+# ### Exercise 3 (conceptual) — depth without activations
+#
+# A student stacks **ten** `Dense(256)` layers with **no activation** (`activation=None`), then a
+# sigmoid output, and trains the stack on the two spirals of section 2. Which statement is true?
+# Assign one letter to `ANSWER`.
+#
+# - a) it beats the 3-layer ReLU network, since it has far more parameters;
+# - b) its decision boundary is a straight line, like logistic regression's;
+# - c) its boundary is piecewise linear with up to $10 \times 256$ pieces;
+# - d) it cannot be trained at all, since linear layers have no gradient.
+
+# %% nbgrader={"grade": false, "grade_id": "concept_linear_stack", "locked": false, "schema_version": 3, "solution": true, "task": false}
+ANSWER = None  # one of "a", "b", "c", "d"
+### BEGIN SOLUTION
+ANSWER = "b"
+### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "concept_linear_stack_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+assert ANSWER in {"a", "b", "c", "d"}, "ANSWER is one letter, a to d"
+### BEGIN HIDDEN TESTS
+assert ANSWER == "b", "a composition of affine maps is affine: the sigmoid then sees a linear function of x"
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## Common pitfalls
+#
+# - **Forgetting the activation.** `Dense(64)` has `activation=None` by default. A stack of such
+#   layers is one linear map however deep it is (exercise 3); if a "deep" network does no better
+#   than logistic regression, check the activations first.
+# - **A sigmoid or softmax in the wrong place.** Hidden layers use ReLU (or tanh); the output
+#   activation follows the task: sigmoid with binary cross-entropy, softmax with categorical
+#   cross-entropy, none for regression with the squared error. A ReLU on a regression output cannot
+#   predict negative values.
+# - **Reading the universal approximation theorem as a promise.** It says a wide enough network
+#   *exists*, on a compact domain. It does not say how many units are needed, that gradient descent
+#   will find the weights, or that the fit extends outside the training interval: a ReLU network
+#   continues linearly beyond its last kink, so extrapolation is usually wrong.
+# - **Comparing architectures at different parameter counts or budgets.** "Deep beats wide" is
+#   only meaningful at equal parameters and comparable training effort; print `count_params()` and
+#   keep the number of steps fixed, as section 5 does.
+# - **Too few hidden units for the optimiser.** The minimal network (two units for XOR) exists but
+#   is hard to find; a few spare units make training far more reliable.
+# - **Dead ReLUs.** A unit whose pre-activation is negative on every input gets zero gradient and
+#   never recovers. A large learning rate or a bad bias initialisation can kill many units at once;
+#   count the units that never fire on a batch to spot it.
+#
+# ## Further reading
+#
+# - Rumelhart, Hinton & Williams (1986), "Learning representations by back-propagating errors",
+#   *Nature* 323 (a hidden layer learns XOR-like features).
+# - Cybenko (1989), "Approximation by superpositions of a sigmoidal function", *Mathematics of
+#   Control, Signals and Systems* 2.
+# - Hornik (1991), "Approximation capabilities of multilayer feedforward networks", *Neural
+#   Networks* 4.
+# - Leshno, Lin, Pinkus & Schocken (1993), "Multilayer feedforward networks with a nonpolynomial
+#   activation function can approximate any function", *Neural Networks* 6.
+# - Montúfar, Pascanu, Cho & Bengio (2014), "On the number of linear regions of deep neural
+#   networks", NeurIPS.
+# - Telgarsky (2016), "Benefits of depth in neural networks", COLT.
+# - Goodfellow, Bengio & Courville (2016), *Deep Learning*, MIT Press, chapter 6 (deep feedforward
+#   networks; section 6.4 on universal approximation and depth).
 
 # %% [markdown]
 # ## What we reached
