@@ -197,11 +197,12 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# Read the plot from left to right. Under the linear schedule $\bar\alpha_t$ has dropped below
-# 0.1 at about 40 % of the chain (step 400 of 1000) and the SNR stays below $10^{-2}$ for roughly
-# the last third: those steps all look like pure noise. The cosine curve falls gently at both
-# ends and spends its steps more evenly across noise levels. (The SNR crosses 1, the dashed
-# line, where signal and noise have equal variance.)
+# Read the plot from left to right. (For $T = 1000$: with fewer steps, as in FAST mode, scale
+# the step numbers.) Under the linear schedule the SNR crosses 1, the dashed line where signal
+# and noise have equal variance, already at step 260, and it stays below $10^{-2}$ from step 675
+# on: the last third of the chain all looks like pure noise. The cosine curve crosses 1 in the
+# middle of the chain (step 497) and reaches $10^{-2}$ only near step 940: it falls gently at
+# both ends and spends its steps more evenly across noise levels.
 #
 # ### Exercise 1 — jump to step $t$ in one go
 #
@@ -385,7 +386,7 @@ print(f"U-Net: {unet.count_params():,} parameters, input {SIZE}x{SIZE}, widths {
 # when `fit` ends. An average over the last few hundred steps removes the noise of the last
 # mini-batches, which the sampler would otherwise amplify over its many calls. The average starts
 # from the random initial weights, so $m$ must fit the length of the run: $m = 0.999$ averages
-# over roughly 1,000 steps, too long for a 900-step demo, hence 0.99 in FAST mode.
+# over roughly 1,000 steps, too long for the 860 steps of the FAST run, hence 0.99 in FAST mode.
 
 # %%
 class Diffusion(keras.Model):
@@ -781,9 +782,10 @@ assert ANSWER.strip().lower() == "b"
 # - **Forgetting the time input**, or feeding the raw integer $t$ without an embedding. The
 #   network then cannot know how much noise to remove; the loss plateaus high (the network
 #   predicts an average over noise levels) and samples stay blurry.
-# - **No clipping of $\hat x_0$ at the first sampling steps.** With the cosine schedule
-#   $\sqrt{\bar\alpha_T}$ is about 0.003, so $\hat x_0$ multiplies the network's error by
-#   about 300. Without clipping, small networks produce salt-and-pepper images.
+# - **No clipping of $\hat x_0$ at the first sampling steps.** With the cosine schedule (last
+#   $\beta$ clipped at 0.999) $\sqrt{\bar\alpha_t}$ is below $10^{-3}$ at the first sampling
+#   steps, so $\hat x_0$ multiplies the network's error by thousands. Without clipping, our
+#   small networks produced salt-and-pepper images.
 # - **Judging by the training loss, or sampling from the raw weights.** The loss says little
 #   about sample quality; look at samples, and sample from the EMA weights. With `use_ema=True`
 #   Keras swaps them in at the end of `fit`; a model evaluated mid-training is not averaged.
@@ -817,8 +819,8 @@ assert ANSWER.strip().lower() == "b"
 #
 # The check compares the Fréchet distance of the DDIM samples with that of the independent-pixel
 # baseline, the blurry blobs with the right per-pixel mean and variance. A generator that learned
-# nothing but pixel statistics scores about 1, pure noise scores almost 2, an untrained network
-# (which predicts no noise, so DDIM returns clipped noise) scores far above 1. The target is a
+# nothing but pixel statistics scores about 1 and pure noise almost 2; an untrained network,
+# whose zero noise prediction makes DDIM return clipped noise images, fails as well. The target is a
 # ratio of at most 0.35 in FAST mode and 0.25 in the full lesson. The recorded FAST run reached
 # 0.117. Two secondary asserts follow the RESULT line: the samples are at least five times closer
 # to the real images than noise is, and the classifier is more confident on them than on noise.
