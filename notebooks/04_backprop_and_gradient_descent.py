@@ -92,6 +92,21 @@ print(f"FAST={FAST}: {N_TRAIN} points, {HIDDEN} hidden units, {EPOCHS} epochs, "
 #
 # Each gradient reuses the one computed just before it: that is why backpropagation costs about
 # as much as one forward pass, whatever the number of weights.
+#
+# Two observations make the formulas less mysterious. First, every gradient is a product of an
+# **upstream** signal (how much the loss changes when this node's output changes) and a **local**
+# derivative (how the node's output changes with its own inputs). A $\tanh$ node only needs to know
+# its own output $h$ to produce $1 - h^2$; it never needs to know what comes after it. This locality
+# is what lets a framework differentiate any composition of layers: each operation brings its own
+# small backward rule, and the engine chains them. Second, the backward pass needs the values of
+# the forward pass ($h$ in $\partial L/\partial w_2$, $x$ in $\partial L/\partial W_1$). That is why
+# training uses much more memory than inference: all intermediate activations of a batch are kept
+# until the backward pass has used them.
+#
+# The cell below does the bookkeeping explicitly and compares it to `tf.GradientTape`. Both sides
+# compute in float64 here, so the printed gaps are at the level of rounding error (around $10^{-16}$,
+# or exactly 0); in float32 expect agreement to about 6 or 7 significant digits. A real bug gives a
+# mismatch in the first digit, or a gradient of the right size but the wrong sign.
 
 # %%
 x0, y0 = 0.5, 1.0
@@ -175,6 +190,13 @@ np.testing.assert_allclose(bce_grad_wrt_logits(_z.numpy(), _y.numpy()), _tape.gr
 #
 # and the biases get the column sums of the $\delta$s. The task: learn $y = \sin(x)$ plus noise
 # on $[-3, 3]$. A **training loop** is just: take a batch, forward, backward, update, repeat.
+#
+# Check the shapes, because they are the best guard against mistakes in matrix backpropagation.
+# With a batch of $n$ rows, $X$ is $(n, 1)$, $W_1$ is $(1, \text{HIDDEN})$, $H$ is
+# $(n, \text{HIDDEN})$, and every gradient must have exactly the shape of the parameter it updates:
+# $X^\top \delta_Z$ is $(1, n) \times (n, \text{HIDDEN})$, the shape of $W_1$. The transposes are
+# not a trick to remember; they are the only way the shapes fit, and the sum over the batch that the
+# matrix product performs is the sum over examples in the average loss.
 
 # %%
 rng = np.random.default_rng(0)
@@ -294,6 +316,17 @@ plt.show()
 # $L(\theta) = \frac{a}{2}\theta^2$, a step gives $\theta \leftarrow (1 - \eta a)\,\theta$: the
 # iterates shrink if $0 < \eta < 2/a$, oscillate if $\eta > 1/a$, and **diverge** if
 # $\eta > 2/a$. Networks behave the same way along their steepest directions.
+#
+# The number $a$ is the **curvature**, the second derivative of the loss. A network's loss has a
+# different curvature along every direction in weight space, and a single learning rate has to
+# suit all of them at once: it must stay below $2/a_{\max}$ for the steepest direction, or training
+# diverges, and then the flattest directions, which shrink by only $1 - \eta a_{\min}$ per step,
+# take a long time to converge. The ratio $a_{\max}/a_{\min}$, the **condition number**, measures how
+# hard a problem is for plain gradient descent. Below, the left plot shows the three regimes on the
+# network (a rate about 30 times smaller descends much more slowly and ends the same number of
+# epochs well above the good rate's loss; a rate 15 times larger blows the loss up to `nan`),
+# and the right plot shows the same three behaviours on the parabola $L = \theta^2$, where $a = 2$:
+# steady descent, oscillation across the minimum with shrinking amplitude, and oscillation that grows.
 
 # %%
 lr_runs = {}
@@ -339,6 +372,15 @@ plt.show()
 #   $\hat v = v / (1 - \beta_2^t)$, and steps by
 #   $\theta \leftarrow \theta - \eta\,\hat m / (\sqrt{\hat v} + \epsilon)$: every parameter gets
 #   its own step size, large where gradients are small and steady.
+#
+# Momentum answers the condition-number problem of section 4 directly. In a narrow valley the
+# gradient flips sign across the valley at every step, so those components of the velocity cancel,
+# while the small gradient along the valley floor points the same way step after step and
+# accumulates, up to $1/(1-\beta) = 10$ times the plain step for $\beta = 0.9$. Adam attacks the same
+# problem differently: dividing by $\sqrt{\hat v}$ rescales every parameter's step to roughly
+# $\eta$ whatever the size of its gradients, so parameters with tiny gradients are not left behind.
+# The price is that Adam's effective step no longer shrinks with the gradient, which is one reason
+# its default learning rate, $10^{-3}$, is much smaller than typical SGD rates.
 
 # %% [markdown]
 # ### Exercise 2 — one Adam step
@@ -507,6 +549,68 @@ axes[1].set(title="Loss along each path", xlabel="step", ylabel="L(a, b)")
 axes[1].legend(fontsize=8)
 plt.tight_layout()
 plt.show()
+
+# %% [markdown]
+# The lesson of this figure reaches beyond two dimensions. The final point depends on the path, and
+# the path depends on the optimiser, its learning rate and the starting point. In a real network
+# many different minima give similar losses, so which one training lands in matters less for the
+# training loss than for properties such as how well the model generalises, a question that
+# notebooks 05 and 06 come back to.
+#
+# ### Exercise 3 (conceptual) — the largest safe learning rate
+#
+# Gradient descent minimises $L(\theta) = 2\theta^2$ (so $a = 4$ in the notation of section 4),
+# starting from $\theta = 1$. What is the **smallest** learning rate $\eta$ at which the iterates no
+# longer converge to 0? Reason with the factor $(1 - \eta a)$ and assign the number to
+# `ETA_CRITICAL` (a float).
+
+# %% nbgrader={"grade": false, "grade_id": "concept_critical_learning_rate", "locked": false, "schema_version": 3, "solution": true, "task": false}
+ETA_CRITICAL = None  # a float
+### BEGIN SOLUTION
+ETA_CRITICAL = 0.5  # the factor 1 - 4*eta reaches -1 at eta = 2/a = 0.5
+### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "concept_critical_learning_rate_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+assert isinstance(ETA_CRITICAL, (int, float)) and ETA_CRITICAL > 0, "a positive number"
+### BEGIN HIDDEN TESTS
+assert abs(ETA_CRITICAL - 0.5) < 1e-9, "theta is multiplied by 1 - 4*eta; |1 - 4*eta| >= 1 once eta >= 2/a = 0.5"
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## Common pitfalls
+#
+# - **Trusting a hand-written gradient without checking it.** Compare it once with
+#   `tf.GradientTape` or with finite differences, $\big(L(\theta + \epsilon) - L(\theta - \epsilon)\big)/2\epsilon$,
+#   on a few random inputs. Wrong signs and missing factors of 2 or $1/n$ are the usual bugs.
+# - **Shape bugs hidden by broadcasting.** A target of shape `(n,)` against predictions `(n, 1)`
+#   broadcasts to `(n, n)`; the loss is finite and the gradients are wrong. Assert shapes in any
+#   loop you write yourself.
+# - **Forgetting to average over the batch.** A loss summed instead of averaged makes the gradient
+#   grow with the batch size, so a learning rate tuned for batches of 32 diverges with 256.
+# - **Changing the batch size and keeping the learning rate.** Smaller batches give noisier
+#   gradients and often need a smaller rate; larger batches allow a larger one. Retune when either
+#   changes, and compare optimisers at their own good rates, not at a shared one.
+# - **Reading a `nan` loss as a bug in the model.** Most often it is a learning rate that is too
+#   large: the loss grows geometrically, overflows and becomes `nan`. Divide the rate by 10 first.
+# - **Computing the sigmoid and the log separately.** $\log\sigma(z)$ underflows for very negative
+#   $z$; use the fused loss (`from_logits=True`), whose gradient is the simple $p - y$ of
+#   exercise 1.
+# - **Evaluating optimisers on one seed or one learning rate.** Their ranking can change with both;
+#   the comparison here is a demonstration, not a benchmark.
+#
+# ## Further reading
+#
+# - Rumelhart, Hinton & Williams (1986), "Learning representations by back-propagating errors",
+#   *Nature* 323.
+# - Robbins & Monro (1951), "A stochastic approximation method", *Annals of Mathematical
+#   Statistics* 22 (the origin of stochastic gradient descent).
+# - Polyak (1964), "Some methods of speeding up the convergence of iteration methods", *USSR
+#   Computational Mathematics and Mathematical Physics* 4 (the heavy-ball momentum).
+# - Kingma & Ba (2015), "Adam: a method for stochastic optimization", ICLR.
+# - Dauphin, Pascanu, Gulcehre, Cho, Ganguli & Bengio (2014), "Identifying and attacking the saddle
+#   point problem in high-dimensional non-convex optimization", NeurIPS.
+# - Goodfellow, Bengio & Courville (2016), *Deep Learning*, MIT Press, section 6.5
+#   (back-propagation) and chapter 8 (optimization for training deep models).
 
 # %% [markdown]
 # ## What we reached
