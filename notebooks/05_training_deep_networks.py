@@ -108,6 +108,15 @@ print("images per class in the training set:", np.bincount(y_train))
 # factor $p_y(1 - p_y)$: when the model is **confidently wrong** ($p_y \approx 0$), the MSE gradient
 # almost vanishes and learning stalls. The figure shows both losses and their gradient for
 # two classes, as a function of the probability given to the correct class.
+#
+# The likelihood view also explains the numbers you will see in training logs. A model that knows
+# nothing and spreads its probability evenly over the 10 classes has $p_y = 1/10$ and a
+# cross-entropy of $\log 10 \approx 2.30$, so a first epoch's loss near 2.3 is normal and a much
+# higher one means the initial outputs are confidently wrong. A loss of 0.3 means the model gives
+# the right class a probability of about $e^{-0.3} \approx 0.74$ on a typical example (a geometric
+# mean over the examples, to be exact). Cross-entropy also keeps decreasing after the accuracy stops
+# changing, as the model grows more confident on examples it already classifies correctly, which is
+# why the two curves of a training log do not move in lockstep.
 
 # %%
 p = np.linspace(0.001, 0.999, 400)
@@ -216,14 +225,26 @@ plt.show()
 #
 # Backpropagation multiplies, layer after layer, by the weights and by the derivative of the
 # activation. The sigmoid's derivative $\sigma'(a) = \sigma(a)(1 - \sigma(a))$ is at most $1/4$:
-# through ten sigmoid layers the gradient can shrink by $4^{10} \approx 10^6$. The first layers then
-# hardly learn: the **vanishing gradient** problem.
+# through ten sigmoid layers the derivative factors alone multiply to at most
+# $4^{-10} \approx 10^{-6}$. The weight matrices multiply in too and could in principle amplify the
+# gradient, but with the usual initial weights they do not make up for the factor 1/4, so the
+# gradient that reaches the first layers is tiny and they hardly learn: the **vanishing gradient**
+# problem.
 #
 # Two fixes. **ReLU** has derivative 1 where it is active, and **He initialisation**
 # ($w \sim \mathcal N(0, 2/n_{\text{in}})$) keeps the variance of the signal constant through ReLU
 # layers (Glorot's $2/(n_{\text{in}} + n_{\text{out}})$ is designed for symmetric activations such as
 # tanh). Or **batch normalisation**, section 4. We measure the gradient norm of every layer's
 # weights on one batch, before any training.
+#
+# Where does the 2 in He initialisation come from? A unit's pre-activation is a sum of $n_{\text{in}}$
+# terms $w_i x_i$. With independent zero-mean weights its variance is
+# $n_{\text{in}}\,\mathrm{Var}(w)\,\mathbb E[x^2]$: to keep the signal's scale from one layer to the
+# next, $\mathrm{Var}(w)$ must be about $1/n_{\text{in}}$. ReLU then zeroes the negative half of a
+# symmetric pre-activation, which halves $\mathbb E[x^2]$ for the next layer; doubling the weight
+# variance compensates exactly. Too small a variance and the signal, and with it the gradient,
+# shrinks geometrically with depth; too large and it explodes. The same argument run backwards, on
+# the gradients, gives the $n_{\text{out}}$ in Glorot's formula, which averages the two directions.
 
 # %%
 def deep_net(activation, initializer, batch_norm=False, depth=DEPTH, width=64):
@@ -285,6 +306,15 @@ plt.show()
 # the depth; in practice it also allows larger learning rates. At test time ($\texttt{training=False}$)
 # the layer uses running averages of $\mu$ and $\sigma^2$ collected during training, not the batch
 # statistics.
+#
+# The learned $\gamma$ and $\beta$ matter: without them every unit would be forced to mean 0 and
+# variance 1, and a layer could not, for example, push a sigmoid into its saturated, nearly binary
+# regime when that helps. With them, normalisation changes how the network is parameterised rather
+# than what it can represent: the scale and offset of each unit become two explicit parameters that
+# the optimiser can adjust directly, instead of emerging from all the weights before it. Because
+# $\mu_B$ and $\sigma_B$ are estimated from the batch, each example's output depends slightly on the
+# other examples in its batch; this noise acts as a mild regulariser, and it is also why very small
+# batches (a few examples) make batch normalisation unreliable.
 
 # %%
 depth_runs = {}
@@ -356,6 +386,13 @@ print(f"trained {len(history['loss'])} epochs; best validation accuracy {max(his
 # while both improve, the model is still learning; when the validation curve flattens while the
 # training curve keeps improving, the model starts to memorise its training set (overfitting,
 # notebook 06). The right panel shows the learning rate chosen by `ReduceLROnPlateau`.
+#
+# Two details of the curves surprise newcomers. The validation accuracy can be *higher* than the
+# training accuracy in early epochs: the training figure is averaged over an epoch during which the
+# weights were still improving, and it is measured with dropout switched on, while validation uses
+# the end-of-epoch weights with every unit active. And a drop in the learning rate is often
+# followed by a visible step down in the loss: with smaller steps the optimiser stops bouncing
+# around the bottom of the valley and settles closer to it.
 
 # %%
 epochs_run = range(1, len(history["loss"]) + 1)
@@ -464,6 +501,60 @@ plt.show()
 # **pullovers** and **coats** have similar silhouettes at 28×28 pixels, and a dense network sees
 # only pixel intensities, not shapes such as a collar or buttons. Convolutional networks
 # (notebook 07) look at local patterns and do better on exactly these classes.
+#
+# ### Exercise 3 (conceptual) — the scale of He initialisation
+#
+# A `Dense` layer with 512 inputs feeds a ReLU and uses He initialisation,
+# $w \sim \mathcal N(0, 2/n_{\text{in}})$. What is the **standard deviation** of its initial weights?
+# Work it out by hand and assign the number to `HE_STD` (a float).
+
+# %% nbgrader={"grade": false, "grade_id": "concept_he_std", "locked": false, "schema_version": 3, "solution": true, "task": false}
+HE_STD = None  # a float
+### BEGIN SOLUTION
+HE_STD = 0.0625  # sqrt(2 / 512) = sqrt(1 / 256) = 1 / 16
+### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "concept_he_std_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+assert isinstance(HE_STD, (int, float)) and HE_STD > 0, "a positive number"
+### BEGIN HIDDEN TESTS
+assert abs(HE_STD - 0.0625) < 1e-4, "variance 2/512 = 1/256, so the standard deviation is 1/16"
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## Common pitfalls
+#
+# - **Softmax twice, or not at all.** A model that ends with `activation="softmax"` must be trained
+#   with `from_logits=False` (the default); a model that outputs raw logits needs
+#   `from_logits=True`. Mixing them trains, but badly, and nothing raises an error.
+# - **One-hot labels with the sparse loss (or the reverse).** `sparse_categorical_crossentropy`
+#   takes integer labels of shape `(n,)`; `categorical_crossentropy` takes one-hot `(n, K)`.
+# - **Deep sigmoid or tanh networks with default small weights.** If the first layers' gradients
+#   are orders of magnitude below the last layers', as in section 3, switch to ReLU with He
+#   initialisation or add normalisation before tuning anything else.
+# - **Batch normalisation in the wrong mode.** Calling a model directly, `model(x)`, runs in
+#   inference mode; only `training=True` uses the batch statistics. Custom loops that forget the
+#   flag train with the running averages, and tiny batches make the statistics noisy.
+# - **Early stopping on the test set.** The callbacks must watch a validation split; once the test
+#   set chooses the epoch, the test accuracy is no longer an unbiased estimate.
+# - **Forgetting `restore_best_weights=True`.** Without it, early stopping keeps the weights of the
+#   *last* epoch, `patience` epochs past the best one.
+# - **Reading one accuracy number.** The confusion matrix shows that most errors come from a few
+#   similar classes; a change that helps those classes may barely move the overall accuracy.
+#
+# ## Further reading
+#
+# - Bengio, Simard & Frasconi (1994), "Learning long-term dependencies with gradient descent is
+#   difficult", *IEEE Transactions on Neural Networks* 5 (vanishing gradients).
+# - Glorot & Bengio (2010), "Understanding the difficulty of training deep feedforward neural
+#   networks", AISTATS.
+# - He, Zhang, Ren & Sun (2015), "Delving deep into rectifiers: surpassing human-level performance
+#   on ImageNet classification", ICCV (He initialisation).
+# - Ioffe & Szegedy (2015), "Batch normalization: accelerating deep network training by reducing
+#   internal covariate shift", ICML.
+# - Srivastava, Hinton, Krizhevsky, Sutskever & Salakhutdinov (2014), "Dropout: a simple way to
+#   prevent neural networks from overfitting", *JMLR* 15.
+# - Goodfellow, Bengio & Courville (2016), *Deep Learning*, MIT Press, chapter 8 (optimization for
+#   training deep models: initialisation, batch normalisation) and section 6.2 (cost functions).
 #
 # ## What we reached
 #
