@@ -652,7 +652,9 @@ show_grid(samples[:16], "New samples from random noise", rows=2)
 # In our FAST run the generator's Fréchet distance was 5.9 against 130 for noise and 319 for the
 # untrained generator (ratio 0.045, far below the target of 0.2), with all four classes covered
 # and a diversity ratio of 0.93. The collapsed control (42) shows that the check fails when the
-# generator loses its diversity, even though each of its images is as good as the others.
+# generator loses its diversity, even though each of its images is as good as the others. The
+# full lesson's recorded run (all ten classes, 10 epochs) reached a ratio of 0.024 against its
+# target of 0.1.
 #
 # ## Further reading
 #
