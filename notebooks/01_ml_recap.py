@@ -427,8 +427,8 @@ plt.show()
 
 # %% [markdown]
 # Reading the table and the plots together: the linear model is the only one whose *kind* of
-# boundary is wrong, and no amount of data or tuning can fix that, so it stays clearly below the
-# others. Among the flexible models the differences are small, often within one standard deviation
+# boundary is wrong, and no amount of data or tuning can fix that, so it stays below every flexible
+# model, by about five points for most of them. Among the flexible models the differences are small, often within one standard deviation
 # across folds (the error bars), so a ranking between them on this one data set should not be taken
 # too seriously. The ragged regions of k-NN with $k=5$ and of the deep tree are overfitting made
 # visible: islands of one class carved around single noisy points. Larger $k$, a forest that averages
