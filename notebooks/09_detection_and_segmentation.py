@@ -994,16 +994,16 @@ plt.show()
 #
 # Both sums in the denominator only involve foreground: the predicted one and the true one. A
 # billion correctly-predicted background pixels contribute nothing, so the loss is about the
-# foreground no matter how small it is. Predicting all background gives a loss of 1 (the worst),
-# not a nearly perfect one. (Milletari et al. squared the terms in the denominator; the linear
+# foreground no matter how small it is. Predicting all background gives a loss close to 1 (the
+# worst), not a nearly perfect one. (Milletari et al. squared the terms in the denominator; the linear
 # form above is the more common one today. $\epsilon$, here 1, keeps the ratio defined on images
 # without foreground.) The price: the Dice loss ignores calibration and its gradient can be
 # erratic when the foreground is nearly empty, which is why practice often **adds** it to the
 # cross-entropy (BCE + Dice) rather than replacing it.
 #
-# The experiment: binary masks of one or two small, faint shapes (under 2% of the pixels), the same
-# U-Net (with one sigmoid output) trained three times from the *same* initial weights, with BCE,
-# Dice, and BCE + Dice. We track the foreground IoU on the validation images after every epoch.
+# The experiment: binary masks of one or two small, faint shapes (under 2% of the pixels), and a
+# narrower copy of our U-Net (8 channels at the first level, one sigmoid output) trained three
+# times from the *same* initial weights, with BCE, Dice, and BCE + Dice. We track the foreground IoU on the validation images after every epoch.
 
 # %%
 def dice_loss(y_true, y_pred, smooth=1.0):
