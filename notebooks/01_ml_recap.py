@@ -428,13 +428,13 @@ plt.show()
 # %% [markdown]
 # Reading the table and the plots together: the linear model is the only one whose *kind* of
 # boundary is wrong, and no amount of data or tuning can fix that, so it stays below every flexible
-# model, by about five points for most of them. Among the flexible models the differences are small, often within one standard deviation
-# across folds (the error bars), so a ranking between them on this one data set should not be taken
-# too seriously. The ragged regions of k-NN with $k=5$ and of the deep tree are overfitting made
-# visible: islands of one class carved around single noisy points. Larger $k$, a forest that averages
-# many trees, or the margin of the SVM smooth those islands away. The noise makes the two moons
-# overlap, so even a perfect model misclassifies some points; a cross-validated accuracy of 100 %
-# here would be a sign of a bug, not of a great model.
+# model, by about five points for most of them. Among the flexible models the differences are small,
+# often within one standard deviation across folds (the error bars), so a ranking between them on
+# this one data set should not be taken too seriously. The ragged regions of k-NN with $k=5$ and of
+# the deep tree are overfitting made visible: islands of one class carved around single noisy
+# points. Larger $k$, a forest that averages many trees, or the margin of the SVM smooth those
+# islands away. The noise makes the two moons overlap, so even a perfect model misclassifies some
+# points; a cross-validated accuracy of 100 % here would be a sign of a bug, not of a great model.
 #
 # ## 5. When deep learning is *not* the right tool
 #
@@ -479,8 +479,9 @@ plt.show()
 # Look at the seconds column as well as the accuracy. On this table the three models land within a
 # couple of points of each other, and the linear model, the fastest, is fully competitive (in the
 # recorded runs it even scores highest): the columns are hand-designed measurements of cell nuclei,
-# chosen by experts to be informative, so there is little left for a network to discover. Which model wins by a fraction of a point changes with the random split; what does not
-# change is that a network brings no clear gain here, at a higher cost in tuning and in explanation.
+# chosen by experts to be informative, so there is little left for a network to discover. Which
+# model wins by a fraction of a point changes with the random split; what does not change is that a
+# network brings no clear gain here, at a higher cost in tuning and in explanation.
 #
 # ### Exercise 3 (conceptual) — what reduces overfitting?
 #

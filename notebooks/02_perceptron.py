@@ -194,20 +194,21 @@ def train_perceptron(X, y, epochs=MAX_EPOCHS, lr=LEARNING_RATE, seed=0):
 # Starting from $w = 0$, the learning rate only rescales $w$ and $b$ together, so it does not
 # change the predictions.
 #
-# The idea of the proof is worth knowing, because it explains the bound. Fold the bias into $w$ as
-# a weight on an extra input fixed to 1 ($R$ then measures the inputs with that extra 1), and let $w^*$ be a unit-length separating vector with
-# margin $\gamma$. Every mistake adds (or subtracts) an input that $w^*$ classifies correctly with
-# margin at least $\gamma$, so each mistake raises $w^\top w^*$ by at least $\gamma$: after $k$
-# mistakes, $w^\top w^* \ge k\gamma$. Meanwhile a mistake happens only when the input points
-# "against" $w$, so each mistake raises $\lVert w \rVert^2$ by at most $R^2$: after $k$ mistakes,
-# $\lVert w \rVert \le \sqrt{k}\,R$. Since $w^\top w^* \le \lVert w \rVert$, we get
-# $k\gamma \le \sqrt{k}R$, that is $k \le (R/\gamma)^2$. A small margin or inputs far from the
-# origin make learning slow; the order of the examples and the learning rate do not enter.
+# The idea of the proof is worth knowing, because it explains the bound. Fold the bias into $w$ as a
+# weight on an extra input fixed to 1 ($R$ then measures the inputs with that extra 1), and let
+# $w^*$ be a unit-length separating vector with margin $\gamma$. Every mistake adds (or subtracts)
+# an input that $w^*$ classifies correctly with margin at least $\gamma$, so each mistake raises
+# $w^\top w^*$ by at least $\gamma$: after $k$ mistakes, $w^\top w^* \ge k\gamma$. Meanwhile a
+# mistake happens only when the input points "against" $w$, so each mistake raises
+# $\lVert w \rVert^2$ by at most $R^2$: after $k$ mistakes, $\lVert w \rVert \le \sqrt{k}\,R$.
+# Since $w^\top w^* \le \lVert w \rVert$, we get $k\gamma \le \sqrt{k}R$, that is
+# $k \le (R/\gamma)^2$. A small margin or inputs far from the origin make learning slow; the order
+# of the examples and the learning rate do not enter.
 #
-# In the figure below, the dashed lines are the boundaries after earlier epochs and the solid one
-# is the final line; compare it with the grey dotted true line, which it need not match exactly,
-# since any line inside the empty band separates the data. The right panel counts the mistakes per epoch; it reaches zero,
-# as the theorem promises for these separable points.
+# In the figure below, the dashed lines are the boundaries after earlier epochs and the solid one is
+# the final line; compare it with the grey dotted true line, which it need not match exactly, since
+# any line inside the empty band separates the data. The right panel counts the mistakes per epoch;
+# it reaches zero, as the theorem promises for these separable points.
 
 # %%
 # Points in a square, labelled by a hidden "true" line; a band of width 2 x 0.1 around it is

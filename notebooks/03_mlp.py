@@ -189,8 +189,8 @@ plt.show()
 # where some unit switches, and the decision boundary is made of straight segments inside those
 # regions. More units and more layers mean more regions, and so a boundary that can turn more often,
 # which is what the spirals demand. Compare the three panels below with the test accuracies printed
-# above: the single layer cannot do better than a line through the centre, while the hidden layers
-# let the boundary wind along the arms.
+# above: the single layer cannot do better than one straight cut across the spirals, while the
+# hidden layers let the boundary wind along the arms.
 
 # %%
 def make_spirals(n, noise=0.25, turns=2.25, seed=0):
