@@ -466,7 +466,8 @@ plt.show()
 # This is the bottleneck in one picture. The plain encoder-decoder copies short strings, then
 # falls off quickly as the strings grow: every extra digit is 3.3 more bits to squeeze through one
 # state and carry across more steps. The attentive model's curve stays high over the lengths it
-# was trained on, and the map on the right shows why: a diagonal, output digit $t$ reading input
+# was trained on (in FAST mode it starts to slip on the longest strings, with so little
+# training), and the map on the right shows why: a diagonal, output digit $t$ reading input
 # digit $t$, whatever the length. Where the diagonal blurs (usually towards the end of the
 # longest strings, where the model has had the least practice) is where its few mistakes happen;
 # the last row shows the decoder looking at the end of the input to decide that it is time to
@@ -511,7 +512,8 @@ plt.show()
 # the plain model copies strings of up to 5 digits almost perfectly (0.92 or better), half of
 # those with 7 digits, and none from 11 digits on, while attention copies 95 % or more at every
 # length up to 16. In FAST mode (up to 10 digits, less training) the plain model's accuracy is
-# already near zero from 7 digits on; attention stays above 0.9.
+# near zero from 7 digits on, while attention copies 96 % or more up to 7 digits and still 72 %
+# at 10 (0.86 on average over the four longest lengths).
 
 # %% tags=["check"]
 error_plain, error_att = 1 - seq_acc["plain"], 1 - seq_acc["attention"]
