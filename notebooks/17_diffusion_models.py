@@ -300,7 +300,7 @@ show_grid(np.concatenate(rows), "Forward process: the same image at steps t (one
 # the predicted noise is a scaled arrow pointing *away* from the data, and subtracting it moves
 # the image towards regions of high probability. Song & Ermon (2019) built generative models
 # directly on this view (noise-conditional score networks and Langevin dynamics); Song et al.
-# (2021) showed that both families are discretisations of one stochastic differential equation.
+# (2021) showed that both families are discretisations of stochastic differential equations.
 #
 # ## 4. A small U-Net that knows the time
 #
@@ -314,7 +314,7 @@ show_grid(np.concatenate(rows), "Forward process: the same image at steps t (one
 # at $t = 900$ it is almost everything. We feed $t$ through a **sinusoidal embedding**, the
 # positional encoding of transformers (notebook 14): the integer $t$ becomes the vector
 # $\big(\sin(t\,\omega_k), \cos(t\,\omega_k)\big)_k$ with frequencies $\omega_k$ spaced
-# geometrically from 1 down to $10^{-4}$. Nearby steps get similar vectors, and a small MLP turns
+# geometrically from 1 down towards $10^{-4}$. Nearby steps get similar vectors, and a small MLP turns
 # them into a per-channel offset that every residual block adds to its feature maps. The output
 # convolution starts at zero, so the untrained network predicts "no noise".
 
@@ -600,7 +600,8 @@ plt.show()
 
 # %% [markdown]
 # Sampling time is proportional to the number of network calls, so the ratio of the two bars is
-# close to $T / 50$: about 4 in FAST mode ($T = 200$), about 20 in the full lesson ($T = 1000$). For large models this is the whole story of practical diffusion: a Stable
+# close to $T / 50$: about 4 in FAST mode ($T = 200$), about 20 in the full lesson ($T = 1000$).
+# For large models this is the whole story of practical diffusion: a Stable
 # Diffusion image with 1000 ancestral steps would take minutes; with DDIM-like solvers and 20-50
 # steps it takes seconds. Later work pushed further (higher-order ODE solvers, distillation into
 # a few steps), but always with the same trained $\varepsilon_\theta$ or a network distilled
@@ -701,7 +702,7 @@ show_grid(np.concatenate([candidates[k][:4] for k in ["DDIM samples", "full-cova
 # The full-covariance Gaussian is the instructive case. Its samples look like ghostly blurred
 # averages, yet its distance (15.7 in the FAST run) is of the same order as our short-trained
 # model's. The Fréchet distance compares only the **mean and covariance** of the features, and a
-# Gaussian fitted to 1,400 images gets the coarse second-order statistics of the pixels right by
+# Gaussian fitted to the training images gets the coarse second-order statistics of the pixels right by
 # construction. This is a real limitation of FID-like scores: they summarise each cloud of
 # features by two moments, and they reward getting the overall statistics right as much as
 # getting individual images right. Always look at the samples too, and do not over-read small
