@@ -79,7 +79,7 @@ print(f"FAST={FAST}: {EPOCHS} epochs on {N_TRAIN} images")
 # fluently is most of the debugging in deep learning: when a model fails to build, the error message
 # almost always names two shapes that do not fit, and the fix is to find which axis is missing,
 # extra or transposed. A useful habit is to write the expected shape as a comment next to every line
-# that changes it, as the exercises below do.
+# that changes it, as the solution of exercise 1 does.
 
 # %%
 scalar = tf.constant(3.0)
@@ -319,9 +319,11 @@ plt.show()
 # its gradients; notebook 05 compares it with plain SGD.
 #
 # Before training, a useful sanity check is the loss a clueless model would have. A model that gives
-# every class probability 1/10 has cross-entropy $\log 10 \approx 2.30$, so the first reported
-# training loss should start near that value and fall. If it starts much higher, the outputs are
-# confidently wrong, often a sign that the inputs were not scaled. `validation_split=0.1` holds out
+# every class probability 1/10 has cross-entropy $\log 10 \approx 2.30$, so an untrained network,
+# evaluated before `fit`, should give a loss near that value (the loss `fit` prints for the first
+# epoch is lower: it is averaged over an epoch during which the model already improved). If the
+# untrained loss is much higher, the outputs are confidently wrong, often a sign that the inputs
+# were not scaled. `validation_split=0.1` holds out
 # the *last* 10 % of the training arrays; the model never trains on them, so their accuracy estimates
 # how the model does on images it has not seen.
 
@@ -383,8 +385,9 @@ assert BROADCAST_SHAPE == (5, 4, 3), "(5, 1, 3) and (1, 4, 1) broadcast to (5, 4
 #   `(n, n)` matrix, and the loss is silently wrong. Print the shapes of both operands whenever you
 #   write a loss by hand, or `tf.debugging.assert_equal(tf.shape(a), tf.shape(b))`.
 # - **Forgetting to scale or cast the pixels.** Feeding `uint8` values in 0–255 to a network works
-#   in Keras (it casts), but the large inputs make the first updates huge and training unstable. A
-#   first loss far above $\log 10 \approx 2.3$ on a 10-class problem is the symptom.
+#   in Keras (it casts), but the large inputs make the initial outputs extreme and training
+#   unstable. A loss before training far above $\log 10 \approx 2.3$ on a 10-class problem is the
+#   symptom.
 # - **A gradient of `None`.** The tape did not see the path from the variable to the loss: the
 #   tensor was not watched, the computation left TensorFlow (a `.numpy()` call, a Python `float`), or
 #   the loss was computed outside the `with` block.

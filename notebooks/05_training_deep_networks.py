@@ -111,8 +111,8 @@ print("images per class in the training set:", np.bincount(y_train))
 #
 # The likelihood view also explains the numbers you will see in training logs. A model that knows
 # nothing and spreads its probability evenly over the 10 classes has $p_y = 1/10$ and a
-# cross-entropy of $\log 10 \approx 2.30$, so a first epoch's loss near 2.3 is normal and a much
-# higher one means the initial outputs are confidently wrong. A loss of 0.3 means the model gives
+# cross-entropy of $\log 10 \approx 2.30$, so an untrained network's loss near 2.3 is normal and a
+# much higher one means the initial outputs are confidently wrong. A loss of 0.3 means the model gives
 # the right class a probability of about $e^{-0.3} \approx 0.74$ on a typical example (a geometric
 # mean over the examples, to be exact). Cross-entropy also keeps decreasing after the accuracy stops
 # changing, as the model grows more confident on examples it already classifies correctly, which is
@@ -244,7 +244,8 @@ plt.show()
 # symmetric pre-activation, which halves $\mathbb E[x^2]$ for the next layer; doubling the weight
 # variance compensates exactly. Too small a variance and the signal, and with it the gradient,
 # shrinks geometrically with depth; too large and it explodes. The same argument run backwards, on
-# the gradients, gives the $n_{\text{out}}$ in Glorot's formula, which averages the two directions.
+# the gradients, asks for $1/n_{\text{out}}$; Glorot's formula compromises between the two
+# directions by using the average of $n_{\text{in}}$ and $n_{\text{out}}$.
 
 # %%
 def deep_net(activation, initializer, batch_norm=False, depth=DEPTH, width=64):
