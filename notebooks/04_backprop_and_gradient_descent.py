@@ -320,9 +320,10 @@ plt.show()
 # The number $a$ is the **curvature**, the second derivative of the loss. A network's loss has a
 # different curvature along every direction in weight space, and a single learning rate has to
 # suit all of them at once: it must stay below $2/a_{\max}$ for the steepest direction, or training
-# diverges, and then the flattest directions, which shrink by only $1 - \eta a_{\min}$ per step,
-# take a long time to converge. The ratio $a_{\max}/a_{\min}$, the **condition number**, measures how
-# hard a problem is for plain gradient descent. Below, the left plot shows the three regimes on the
+# diverges, and then the flattest directions, whose error is multiplied at every step by
+# $1 - \eta a_{\min}$, a factor close to 1, take a long time to converge. The ratio
+# $a_{\max}/a_{\min}$, the **condition number**, measures how hard a problem is for plain gradient
+# descent. Below, the left plot shows the three regimes on the
 # network (a rate about 30 times smaller descends much more slowly and ends the same number of
 # epochs well above the good rate's loss; a rate 15 times larger blows the loss up to `nan`),
 # and the right plot shows the same three behaviours on the parabola $L = \theta^2$, where $a = 2$:
