@@ -600,7 +600,8 @@ show_rows([x_test, vae.predict(x_test[:8], verbose=0), new_images],
 # with the same 32 numbers per image. A second check, after the result is printed, asks the VAE
 # for a test ELBO (nats per image, negative, higher is better) of at least −300 in FAST mode and
 # −275 in the full lesson. The code-ignoring baseline (the mean image, KL = 0) scores about −384,
-# so both targets demand that the 2-number code carries real information.
+# so both targets demand that the 2-number code carries real information. Recorded in FAST mode: −289 nats
+# per image (reconstruction term −283, KL 6), after only two epochs.
 #
 # ## Further reading
 #
