@@ -100,7 +100,9 @@ print("train", x_train.shape, "| validation", x_val.shape)
 # it for many epochs and evaluate it on the validation set after each epoch. All the models of
 # this notebook share this architecture, the optimiser, the number of epochs and the seed (so
 # the order of the batches, and the initial weights where the layers match); only the
-# regularisation changes. That is what makes the
+# regularisation changes. (Two exceptions, each compared only with its own twin: section 6
+# tests augmentation on a pair of small convolutional networks, section 8 changes the
+# optimiser.) That is what makes the
 # comparison fair: a regulariser that "wins" because it trained longer, or from a luckier
 # initialisation, would teach us nothing.
 
