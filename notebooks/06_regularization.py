@@ -56,8 +56,8 @@ keras.utils.set_random_seed(42)  # seeds Python, NumPy and TensorFlow at once
 # ## Parameters
 #
 # `FAST = True` is what the tests and live demos use: 1,000 training images, 40 epochs, about a
-# minute on a 2-core CPU. The default is the full lesson (2,000 images, 80 epochs): a quarter of
-# an hour or more on a CPU, a few minutes on a GPU. The training set is small **on purpose**: that is what makes overfitting easy to
+# minute on a 2-core CPU. The default is the full lesson (2,000 images, 80 epochs): about five
+# minutes on a 2-core CPU, less on a GPU. The training set is small **on purpose**: that is what makes overfitting easy to
 # see. `SEED` fixes the initial weights and the order of the batches of every run.
 
 # %% tags=["parameters"]
