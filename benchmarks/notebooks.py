@@ -96,7 +96,10 @@ def markdown_table() -> str:
         metrics = sorted({r["metric"] for r in (fast, full) if r and r["metric"]})
         dates = sorted({r["date"] for r in (fast, full) if r})
         sign = "≥" if _higher_is_better(notebook) else "≤"
-        lines.append(f"| {notebook} | {' / '.join(metrics)} | {_reached(fast, sign)} | {_time(fast)} | "
+        current = [r for r in (fast, full) if r and _is_current_check(notebook, r["metric"])]
+        metric = current[0]["metric"] if current else " / ".join(metrics)
+        fast, full = (r if r in current else _stale(r) for r in (fast, full))
+        lines.append(f"| {notebook} | {metric} | {_reached(fast, sign)} | {_time(fast)} | "
                      f"{_reached(full, sign)} | {_time(full)} | {', '.join(dates)} |")
     return "\n".join(lines)
 
@@ -111,6 +114,17 @@ def update_readme(readme: Path, table: str) -> None:
     readme.write_text(f"{head}{TABLE_START}\n{table}\n{TABLE_END}{tail}", encoding="utf-8")
 
 
+def _is_current_check(notebook: str, metric: str) -> bool:
+    """A recorded run counts only if the notebook's check still reports that metric."""
+    source = NOTEBOOK_DIR / f"{notebook}.py"
+    return bool(metric) and source.exists() and f'"{metric}"' in source.read_text()
+
+
+def _stale(row: dict | None) -> dict | None:
+    """A run of an earlier check: shown as such, never as a result of today's notebook."""
+    return None if row is None else {**row, "status": f"earlier check ({row['metric']})"}
+
+
 def _higher_is_better(notebook: str) -> bool:
     """The direction the notebook's check states (the CSV records only numbers)."""
     source = NOTEBOOK_DIR / f"{notebook}.py"
@@ -119,7 +133,7 @@ def _higher_is_better(notebook: str) -> bool:
 
 def _reached(row: dict | None, sign: str) -> str:
     if row is None:
-        return "not measured"
+        return "not measured yet"
     if row["status"] != "ok":
         return row["status"]
     return f"{row['value']} / {sign} {row['target']}"

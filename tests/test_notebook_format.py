@@ -80,6 +80,9 @@ def test_ends_by_checking_what_it_taught(source):
     assert "check" in last.metadata.get("tags", []), "the last code cell is tagged 'check'"
     assert "RESULT" in last.source and "assert" in last.source, (
         "the check cell prints RESULT = {metric, value, target} and asserts it")
+    printed, first_assert = last.source.find("print(RESULT"), last.source.find("assert")
+    assert 0 <= printed < first_assert, (
+        "RESULT is printed before any assert, so a failing run still shows what it reached")
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=IDS)
@@ -100,3 +103,64 @@ def test_exercises_follow_nbgrader(source):
 def test_nbgrader_course_config_points_at_the_notebooks():
     config = (REPO / "nbgrader_config.py").read_text()
     assert 'source_directory = "."' in config and "*.py" in config
+
+
+# --------------------------------------------------------------------------------------------------
+# depth of the lesson: prose, pitfalls, reading, a conceptual question
+
+MIN_LESSON_WORDS = 1200
+WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
+MATH = re.compile(r"\$\$[^$]*\$\$|\$[^$\n]*\$")  # formulas are not prose
+HEADING = re.compile(r"^#+\s*(.+?)\s*$", re.M)
+
+
+def _lesson_markdown(source):
+    """Markdown after the parameters cell: the lesson itself, not the opening or setup text."""
+    cells = jupytext.read(source).cells
+    start = next(i for i, c in enumerate(cells) if "parameters" in c.metadata.get("tags", []))
+    return [c.source for c in cells[start + 1:] if c.cell_type == "markdown"]
+
+
+def _words_outside_further_reading(markdown):
+    """Words of explanation; the reading list is references, so it does not count."""
+    words, in_reading = 0, False
+    for cell in markdown:
+        for line in cell.splitlines():
+            heading = HEADING.match(line)
+            if heading:
+                in_reading = heading.group(1).lower().startswith("further reading")
+            if not in_reading:
+                words += len(WORD.findall(MATH.sub(" ", line)))
+    return words
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=IDS)
+def test_lesson_prose_is_deep_enough(source):
+    markdown = _lesson_markdown(source)
+    words = _words_outside_further_reading(markdown)
+    assert words >= MIN_LESSON_WORDS, f"{words} words of explanation (at least {MIN_LESSON_WORDS})"
+    headings = [h.lower() for cell in markdown for h in HEADING.findall(cell)]
+    assert any(h.startswith("common pitfalls") for h in headings), "a 'Common pitfalls' section"
+    assert any(h.startswith("further reading") for h in headings), "a 'Further reading' section"
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=IDS)
+def test_further_reading_cites_papers_or_chapters(source):
+    text = "\n".join(_lesson_markdown(source))
+    reading = text[text.lower().index("further reading"):] if "further reading" in text.lower() else ""
+    cited = re.findall(r"\b(19[5-9]\d|20[0-2]\d)\b|\bchapter\b|\bch\.\s*\d", reading, re.I)
+    assert len(cited) >= 3, "Further reading lists at least three papers (with years) or chapters"
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=IDS)
+def test_a_conceptual_question_is_autograded(source):
+    """At least one exercise checks understanding, not code: a number or a multiple-choice letter
+    assigned by the student, graded by a hidden test (nbgrader grade_id 'concept_...')."""
+    cells = jupytext.read(source).cells
+    meta = [c.metadata.get("nbgrader", {}) for c in cells]
+    answers = [c for c, m in zip(cells, meta) if m.get("solution") and m.get("grade_id", "").startswith("concept")]
+    tests = [c for c, m in zip(cells, meta)
+             if m.get("grade") and not m.get("solution") and m.get("grade_id", "").startswith("concept")]
+    assert answers, "an answer cell with nbgrader grade_id starting 'concept'"
+    assert tests, "its autograded test cell (grade_id starting 'concept')"
+    assert all("### BEGIN HIDDEN TESTS" in c.source for c in tests), "the right answer is a hidden test"

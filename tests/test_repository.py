@@ -2,6 +2,8 @@
 runtime is pinned."""
 
 import re
+import subprocess
+import sys
 import tomllib
 
 from tests.notebook_tools import REPO, notebook_sources
@@ -39,3 +41,23 @@ def test_runtime_is_pinned_and_the_grader_is_installable():
     from grader.cli import main
 
     assert callable(main)
+
+
+def _pins() -> dict[str, str]:
+    lines = [ln.split("#")[0].strip() for ln in (REPO / "requirements.txt").read_text().splitlines()]
+    return dict(ln.split("==") for ln in lines if ln)
+
+
+def test_colabs_versions_are_pinned_and_installed():
+    """Colab ships TensorFlow 2.20 with Keras 3.13: the notebooks are tested with exactly that, and
+    the environment the tests run in is the pinned one (a drifted venv would test something else)."""
+    from importlib.metadata import version
+
+    pins = _pins()
+    assert pins["tensorflow"].startswith("2.20."), pins["tensorflow"]
+    assert pins["keras"].startswith("3.13."), pins["keras"]
+    drifted = {name: (pinned, version(name)) for name, pinned in pins.items() if version(name) != pinned}
+    assert not drifted, f"installed versions differ from requirements.txt: {drifted}"
+    check = subprocess.run([sys.executable, "-m", "pip", "check"], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+
