@@ -122,7 +122,9 @@ def _is_current_check(notebook: str, metric: str) -> bool:
 
 def _stale(row: dict | None) -> dict | None:
     """A run of an earlier check: shown as such, never as a result of today's notebook."""
-    return None if row is None else {**row, "status": f"earlier check ({row['metric']})"}
+    if row is None or row["status"] != "ok":  # a failed run is shown as failed
+        return row
+    return {**row, "status": f"earlier check ({row['metric']})"}
 
 
 def _higher_is_better(notebook: str) -> bool:
