@@ -17,6 +17,7 @@ import csv
 import datetime as dt
 import platform
 import re
+import sys
 import tempfile
 from pathlib import Path
 
@@ -154,6 +155,8 @@ def _run(source: Path, mode: str, out: Path) -> dict:
         row.update(seconds=run.seconds, status="ok", **reached)
     except Exception as exc:  # one failing notebook must not hide the others' numbers
         row.update(seconds=0.0, status=f"failed: {type(exc).__name__}")
+        # the temporary folder goes away: say why it failed (papermill's message names the cell)
+        print(f"{source.stem} ({mode}) failed:\n{str(exc)[-3000:]}", file=sys.stderr)
     return row
 
 
