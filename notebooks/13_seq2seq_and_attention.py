@@ -162,9 +162,10 @@ def shift_right(y):
     return np.concatenate([np.full((len(y), 1), OUT_ID["^"], dtype="int32"), y[:, :-1]], axis=1)
 
 
-def build_seq2seq(attention, in_len=IN_LEN, out_len=OUT_LEN, in_vocab=len(IN_CHARS) + 1,
-                  out_vocab=len(OUT_CHARS)):
+def build_seq2seq(attention, in_len=IN_LEN, out_len=OUT_LEN, in_vocab=None, out_vocab=None):
     """Encoder GRU -> decoder GRU (teacher forcing), with or without dot-product attention."""
+    in_vocab = in_vocab or len(IN_CHARS) + 1  # + 1: id 0 is the padding the mask skips
+    out_vocab = out_vocab or len(OUT_CHARS)
     enc_in = keras.Input(shape=(in_len,), dtype="int32", name="source")
     dec_in = keras.Input(shape=(out_len,), dtype="int32", name="target_shifted")
     e = keras.layers.Embedding(in_vocab, 32, mask_zero=True)(enc_in)

@@ -386,7 +386,7 @@ for name, attack in [("FGSM-trained", fgsm_attack), ("PGD-trained", pgd_attack)]
     keras.utils.set_random_seed(42)
     net = make_model()
     train_step = make_adversarial_trainer(net, attack)
-    for epoch in range(EPOCHS):
+    for _ in range(EPOCHS):
         losses = [float(train_step(x, y)) for x, y in dataset]
     clean = float(np.mean(np.argmax(net.predict(x_test, verbose=0), axis=1) == y_test))
     print(f"{name}: last epoch's training loss {np.mean(losses):.3f}, clean test accuracy {clean:.3f}")

@@ -48,10 +48,11 @@ import time
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TensorFlow's start-up chatter
 
+import pydoc_data.topics  # the Python reference manual, shipped with every CPython
+
 import keras
 import matplotlib.pyplot as plt
 import numpy as np
-import pydoc_data.topics  # the Python reference manual, shipped with every CPython
 import tensorflow as tf
 
 IN_COLAB = "google.colab" in sys.modules
