@@ -630,7 +630,7 @@ assert cls_acc["transformer"] >= cls_acc["bag"] + 0.15, "the transformer must cl
 # - Ba, Kiros & Hinton (2016), "Layer normalization".
 # - Xiong et al. (2020), "On layer normalization in the transformer architecture": why pre-norm
 #   trains more stably than post-norm.
-# - Jurafsky & Martin, *Speech and Language Processing* (3rd edition draft), chapter 3 "N-gram
+# - Jurafsky & Martin (2024), *Speech and Language Processing*, 3rd edition draft, chapter 3 "N-gram
 #   Language Models": bigrams, add-k smoothing, perplexity.
 # - Holtzman, Buys, Du, Forbes & Choi (2020), "The curious case of neural text degeneration":
 #   why greedy and low-temperature decoding repeat themselves, and better sampling schemes.

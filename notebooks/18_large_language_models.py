@@ -948,7 +948,7 @@ else:
 # - Holtzman, Buys, Du, Forbes & Choi (2020), *The Curious Case of Neural Text Degeneration*
 #   (nucleus sampling); Fan, Lewis & Dauphin (2018), *Hierarchical Neural Story Generation*
 #   (top-k sampling).
-# - Jurafsky & Martin, *Speech and Language Processing* (3rd ed. draft), chapter 3 (n-gram
+# - Jurafsky & Martin (2024), *Speech and Language Processing*, 3rd ed. draft, chapter 3 (n-gram
 #   language models and perplexity); Chollet (2021), *Deep Learning with Python*, 2nd ed.,
 #   chapter 12 (text generation).
 #

@@ -146,10 +146,17 @@ def test_lesson_prose_is_deep_enough(source):
 
 @pytest.mark.parametrize("source", SOURCES, ids=IDS)
 def test_further_reading_cites_papers_or_chapters(source):
+    """Each reference is a list item 'Authors (year), title': a name, a dated citation, a title in
+    italics or quotes; at least three of them (a year alone somewhere in the text does not count)."""
     text = "\n".join(_lesson_markdown(source))
-    reading = text[text.lower().index("further reading"):] if "further reading" in text.lower() else ""
-    cited = re.findall(r"\b(19[5-9]\d|20[0-2]\d)\b|\bchapter\b|\bch\.\s*\d", reading, re.I)
-    assert len(cited) >= 3, "Further reading lists at least three papers (with years) or chapters"
+    assert "## Further reading" in text, "a '## Further reading' section"
+    reading = text[text.index("## Further reading"):].split("\n## ")[0]
+    items = re.split(r"\n- ", "\n" + reading)[1:]
+    citation = re.compile(r"^[A-Za-z][^()\n]{0,120}\((1[89]\d\d|20[0-2]\d)[ab]?\),?\s+(\*[^*]+\*|\"[^\"]+\")")
+    cited = [item for item in items if citation.match(" ".join(item.split()))]
+    assert len(cited) >= 3, (
+        f"Further reading lists at least three references as 'Authors (year), *title*'; found {len(cited)}"
+        f" of {len(items)} items")
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=IDS)
