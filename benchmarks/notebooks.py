@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import functools
 import platform
 import re
 import sys
@@ -117,8 +118,7 @@ def update_readme(readme: Path, table: str) -> None:
 
 def _is_current_check(notebook: str, metric: str) -> bool:
     """A recorded run counts only if the notebook's check still reports that metric."""
-    source = NOTEBOOK_DIR / f"{notebook}.py"
-    return bool(metric) and source.exists() and f'"{metric}"' in source.read_text()
+    return bool(metric) and f'"{metric}"' in _source_text(notebook)
 
 
 def _stale(row: dict | None) -> dict | None:
@@ -130,8 +130,14 @@ def _stale(row: dict | None) -> dict | None:
 
 def _higher_is_better(notebook: str) -> bool:
     """The direction the notebook's check states (the CSV records only numbers)."""
+    return not re.search(r'"higher_is_better":\s*False', _source_text(notebook))
+
+
+@functools.cache
+def _source_text(notebook: str) -> str:
+    """The notebook's .py source, read once per run ('' for a notebook that no longer exists)."""
     source = NOTEBOOK_DIR / f"{notebook}.py"
-    return not (source.exists() and re.search(r'"higher_is_better":\s*False', source.read_text()))
+    return source.read_text(encoding="utf-8") if source.exists() else ""
 
 
 def _reached(row: dict | None, sign: str) -> str:
