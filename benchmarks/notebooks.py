@@ -4,10 +4,12 @@
     python -m benchmarks.notebooks --mode full     # the full lessons (long: hours on a CPU)
     python -m benchmarks.notebooks --only 05 07 --mode both
     python -m benchmarks.notebooks --markdown      # latest recorded row per notebook and mode
-    python -m benchmarks.notebooks --update-readmes  # write that table into both READMEs
+    python -m benchmarks.notebooks --update-docs   # that table into both READMEs, each notebook's line
 
 Each run appends a row to benchmarks/notebook_results.csv, so full-mode numbers measured once
-stay beside the FAST ones in benchmarks/README.md.
+stay beside the FAST ones in benchmarks/README.md. `--update-docs` also rewrites one line in each
+notebook's "What we reached" cell (it starts with RECORDED_PREFIX), so the figures a student reads
+in the notebook are the recorded ones; tests/test_repository.py checks both stay in step.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import datetime as dt
 import functools
 import platform
 import re
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -39,16 +42,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="*", default=[], help="notebook number prefixes, e.g. 05")
     parser.add_argument("--no-save", action="store_true", help="do not append to the CSV")
     parser.add_argument("--markdown", action="store_true", help="print the recorded results as a table")
-    parser.add_argument("--update-readmes", action="store_true",
-                        help="write the recorded results table into README.md and benchmarks/README.md")
+    parser.add_argument("--update-docs", action="store_true",
+                        help="write the recorded results into README.md, benchmarks/README.md and the notebooks")
     args = parser.parse_args(argv)
     if args.markdown:
         print(markdown_table())
         return 0
-    if args.update_readmes:
+    if args.update_docs:
         for readme in READMES:
             update_readme(readme, markdown_table())
             print(f"updated {readme}")
+        latest = latest_results()
+        for source in notebook_sources():
+            if update_notebook(source, recorded_line(source.stem, latest)):
+                print(f"updated {source} and its .ipynb")
         return 0
 
     modes = ["fast", "full"] if args.mode == "both" else [args.mode]
@@ -94,16 +101,57 @@ def markdown_table() -> str:
              " measured |",
              "|---|---|---:|---:|---:|---:|---|"]
     for notebook in sorted({nb for nb, _ in latest}):
-        fast, full = latest.get((notebook, "fast")), latest.get((notebook, "full"))
-        metrics = sorted({r["metric"] for r in (fast, full) if r and r["metric"]})
+        metric, fast, full, sign = _runs_of(notebook, latest)
         dates = sorted({r["date"] for r in (fast, full) if r})
-        sign = "≥" if _higher_is_better(notebook) else "≤"
-        current = [r for r in (fast, full) if r and _is_current_check(notebook, r["metric"])]
-        metric = current[0]["metric"] if current else " / ".join(metrics)
-        fast, full = (r if r in current else _stale(r) for r in (fast, full))
         lines.append(f"| {notebook} | {metric} | {_reached(fast, sign)} | {_time(fast)} | "
                      f"{_reached(full, sign)} | {_time(full)} | {', '.join(dates)} |")
     return "\n".join(lines)
+
+
+RECORDED_PREFIX = "Recorded by `benchmarks/notebooks.py`"
+
+
+def recorded_line(notebook: str, latest: dict[tuple[str, str], dict]) -> str:
+    """The sentence a notebook's "What we reached" cell ends with: its latest recorded runs."""
+    metric, fast, full, sign = _runs_of(notebook, latest)
+    parts = []
+    for label, row in (("FAST mode", fast), ("full lesson", full)):
+        if row is None or row["status"] != "ok":
+            parts.append(f"{label}: {_reached(row, sign)}")
+        else:
+            parts.append(f"{label} {row['value']} (target {sign} {row['target']}, {_time(row)}, {row['date']})")
+    return f"{RECORDED_PREFIX} for `{metric}`: {'; '.join(parts)}."
+
+
+def update_notebook(source: Path, line: str) -> bool:
+    """Put `line` at the end of the source's "What we reached" cell (replacing an earlier one) and
+    regenerate the .ipynb; False when the line was already there."""
+    lines = source.read_text(encoding="utf-8").split("\n")
+    new = f"# {line}"
+    old = [i for i, text in enumerate(lines) if text.startswith(f"# {RECORDED_PREFIX}")]
+    if old:
+        if lines[old[0]] == new:
+            return False
+        lines[old[0]] = new
+    else:
+        heading = max(i for i, text in enumerate(lines) if text.startswith("# ## What we reached"))
+        end = next(i for i in range(heading, len(lines)) if not lines[i].startswith("#"))  # blank before "# %%"
+        lines[end:end] = ["#", new]
+    source.write_text("\n".join(lines), encoding="utf-8")
+    subprocess.run([sys.executable, "-m", "jupytext", "--quiet", "--to", "ipynb", "--update",
+                    "--update-metadata", '{"jupytext": null}', str(source)], check=True)
+    return True
+
+
+def _runs_of(notebook: str, latest: dict[tuple[str, str], dict]):
+    """(metric, FAST row, full row, "≥" or "≤"); a run of an earlier check is marked as such."""
+    fast, full = latest.get((notebook, "fast")), latest.get((notebook, "full"))
+    metrics = sorted({r["metric"] for r in (fast, full) if r and r["metric"]})
+    sign = "≥" if _higher_is_better(notebook) else "≤"
+    current = [r for r in (fast, full) if r and _is_current_check(notebook, r["metric"])]
+    metric = current[0]["metric"] if current else " / ".join(metrics)
+    fast, full = (r if r in current else _stale(r) for r in (fast, full))
+    return metric, fast, full, sign
 
 
 def update_readme(readme: Path, table: str) -> None:

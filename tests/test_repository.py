@@ -61,3 +61,30 @@ def test_colabs_versions_are_pinned_and_installed():
     check = subprocess.run([sys.executable, "-m", "pip", "check"], capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
 
+
+
+def test_readmes_and_notebooks_show_every_notebooks_recorded_fast_and_full_results():
+    """What benchmarks/notebooks.py recorded for the notebooks as they are now: each has a FAST and a
+    full run that reached its target, measured with the check it has today; both READMEs show that
+    table and each notebook's "What we reached" cell quotes its own two runs (`--update-docs`)."""
+    from benchmarks.notebooks import latest_results, markdown_table, recorded_line
+
+    latest = latest_results()
+    for source in notebook_sources():
+        text = source.read_text(encoding="utf-8")
+        check = [c for c in text.split("# %%") if "RESULT" in c and "check" in c.split("\n")[0]]
+        for mode in ("fast", "full"):
+            row = latest.get((source.stem, mode))
+            assert row is not None, f"{source.stem}: no {mode} run recorded (python -m benchmarks.notebooks)"
+            assert row["status"] == "ok", f"{source.stem} {mode}: {row['status']}"
+            assert check and f'"{row["metric"]}"' in check[-1], (
+                f"{source.stem} {mode}: recorded metric {row['metric']!r} is not the one its check reports now")
+        reached = text[text.index("# ## What we reached"):].split("# %%")[0]
+        assert f"# {recorded_line(source.stem, latest)}\n" in reached, (
+            f"{source.stem}: its 'What we reached' cell does not quote the recorded runs"
+            " (python -m benchmarks.notebooks --update-docs)")
+        assert recorded_line(source.stem, latest) in source.with_suffix(".ipynb").read_text(encoding="utf-8")
+    table = markdown_table()
+    assert table in README, "README's results table differs from `python -m benchmarks.notebooks --markdown`"
+    assert table in (REPO / "benchmarks" / "README.md").read_text(encoding="utf-8"), (
+        "benchmarks/README.md's table differs from `python -m benchmarks.notebooks --markdown`")
