@@ -2,7 +2,7 @@
 
     python -m benchmarks.notebooks                 # every notebook, FAST mode
     python -m benchmarks.notebooks --mode full     # the full lessons (long: hours on a CPU)
-    python -m benchmarks.notebooks --only 05 07 --mode both
+    python -m benchmarks.notebooks --only 05 07 --mode both --keep out/runs   # executed copies kept
     python -m benchmarks.notebooks --markdown      # latest recorded row per notebook and mode
     python -m benchmarks.notebooks --update-docs   # that table into both READMEs, each notebook's line
 
@@ -41,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mode", choices=["fast", "full", "both"], default="fast")
     parser.add_argument("--only", nargs="*", default=[], help="notebook number prefixes, e.g. 05")
     parser.add_argument("--no-save", action="store_true", help="do not append to the CSV")
+    parser.add_argument("--keep", type=Path, metavar="DIR",
+                        help="keep the executed notebooks (with their outputs) in DIR, e.g. to see why one failed")
     parser.add_argument("--markdown", action="store_true", help="print the recorded results as a table")
     parser.add_argument("--update-docs", action="store_true",
                         help="write the recorded results into README.md, benchmarks/README.md and the notebooks")
@@ -66,9 +68,10 @@ def main(argv: list[str] | None = None) -> int:
         table.add_column(col, justify="right" if col in ("wall time", "reached", "target") else "left")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
+        outputs = args.keep or Path(tmp)
         for source in sources:
             for mode in modes:
-                row = _run(source, mode, Path(tmp) / f"{source.stem}-{mode}")
+                row = _run(source, mode, outputs / f"{source.stem}-{mode}")
                 row.update(date=dt.date.today().isoformat(), machine=machine)
                 rows.append(row)
                 table.add_row(row["notebook"], mode, f"{row['seconds']:.0f} s", row["metric"],
