@@ -137,8 +137,12 @@ def update_notebook(source: Path, line: str) -> bool:
             return False
         lines[old[0]] = new
     else:
+        # the end of the section: the cell's end (a line not commented) or the next "##" heading
         heading = max(i for i, text in enumerate(lines) if text.startswith("# ## What we reached"))
-        end = next(i for i in range(heading, len(lines)) if not lines[i].startswith("#"))  # blank before "# %%"
+        end = next(i for i in range(heading + 1, len(lines))
+                   if not lines[i].startswith("#") or lines[i].startswith("# ## "))
+        while lines[end - 1] == "#":
+            end -= 1
         lines[end:end] = ["#", new]
     source.write_text("\n".join(lines), encoding="utf-8")
     subprocess.run([sys.executable, "-m", "jupytext", "--quiet", "--to", "ipynb", "--update",
