@@ -138,7 +138,10 @@ def update_notebook(source: Path, line: str) -> bool:
         lines[old[0]] = new
     else:
         # the end of the section: the cell's end (a line not commented) or the next "##" heading
-        heading = max(i for i, text in enumerate(lines) if text.startswith("# ## What we reached"))
+        headings = [i for i, text in enumerate(lines) if text.startswith("# ## What we reached")]
+        if not headings:
+            raise SystemExit(f"{source}: add a '## What we reached' section for the recorded results")
+        heading = headings[-1]
         end = next(i for i in range(heading + 1, len(lines))
                    if not lines[i].startswith("#") or lines[i].startswith("# ## "))
         while lines[end - 1] == "#":
