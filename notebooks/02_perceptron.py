@@ -453,6 +453,8 @@ assert N_SEPARABLE == 14, "only XOR and XNOR put equal labels on the diagonals; 
 # section 4, so their margin can be 0.) And the learned normal $w$ must point almost the same
 # way as the hidden true one (cosine at least 0.95). XOR needs no check: section 5 proved that
 # no line gets more than 3 corners right, so an assertion on it could never fail.
+#
+# Recorded by `benchmarks/notebooks.py` for `min_accuracy_AND_OR`: FAST mode 1.0 (target ≥ 1.0, 6 s, 2026-11-23); full lesson 1.0 (target ≥ 1.0, 7 s, 2026-11-23).
 
 # %% tags=["check"]
 and_or = min(results["AND"]["accuracy"], results["OR"]["accuracy"])

@@ -606,6 +606,8 @@ for temperature in [0.3, 0.8, 1.5]:
 # lesson (GPT 1.83 against 2.64, early stopping keeping the second of three epochs). The order
 # task is checked too: the transformer must reach 0.75 (FAST) or 0.95 (full)
 # held-out accuracy and beat the bag of embeddings, which stays near 0.5, by 15 points.
+#
+# Recorded by `benchmarks/notebooks.py` for `gpt_gain_over_bigram_nats`: FAST mode 0.7318 (target ≥ 0.4, 48 s, 2026-11-23); full lesson 0.8143 (target ≥ 0.6, 126 s, 2026-11-23).
 
 # %% tags=["check"]
 gain = bigram_val_loss - gpt_loss

@@ -6,8 +6,6 @@ import subprocess
 import sys
 import tomllib
 
-import pytest
-
 from tests.notebook_tools import REPO, notebook_sources
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
@@ -65,7 +63,6 @@ def test_colabs_versions_are_pinned_and_installed():
 
 
 
-@pytest.mark.skip(reason="pending: full runs of 02, 07, 10, 12, 13, 15, 17 with their current code")
 def test_readmes_and_notebooks_show_every_notebooks_recorded_fast_and_full_results():
     """What benchmarks/notebooks.py recorded for the notebooks as they are now: each has a FAST and a
     full run that reached its target, measured with the check it has today; both READMEs show that
