@@ -62,7 +62,6 @@ def test_colabs_versions_are_pinned_and_installed():
     assert check.returncode == 0, check.stdout + check.stderr
 
 
-
 def test_readmes_and_notebooks_show_every_notebooks_recorded_fast_and_full_results():
     """What benchmarks/notebooks.py recorded for the notebooks as they are now: each has a FAST and a
     full run that reached its target, measured with the check it has today; both READMEs show that
