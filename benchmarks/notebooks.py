@@ -51,10 +51,10 @@ def main(argv: list[str] | None = None) -> int:
         print(markdown_table())
         return 0
     if args.update_docs:
+        table, latest = markdown_table(), latest_results()
         for readme in READMES:
-            update_readme(readme, markdown_table())
+            update_readme(readme, table)
             print(f"updated {readme}")
-        latest = latest_results()
         for source in notebook_sources():
             if update_notebook(source, recorded_line(source.stem, latest)):
                 print(f"updated {source} and its .ipynb")
@@ -153,7 +153,7 @@ def update_notebook(source: Path, line: str) -> bool:
     return True
 
 
-def _runs_of(notebook: str, latest: dict[tuple[str, str], dict]):
+def _runs_of(notebook: str, latest: dict[tuple[str, str], dict]) -> tuple[str, dict | None, dict | None, str]:
     """(metric, FAST row, full row, "≥" or "≤"); a run of an earlier check is marked as such."""
     fast, full = latest.get((notebook, "fast")), latest.get((notebook, "full"))
     metrics = sorted({r["metric"] for r in (fast, full) if r and r["metric"]})
